@@ -1,0 +1,1 @@
+"""Telegram bot that coordinates the yearly work of a Vietnamese emulation cluster."""

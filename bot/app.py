@@ -1,0 +1,178 @@
+"""The composition root: builds the Application, opens the database, registers handlers."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.request import BaseRequest, HTTPXRequest, RequestData
+
+from bot.clock import Clock, SystemClock
+from bot.deps import Deps
+from bot.i18n import N_, translator
+from db.connection import Database
+from handlers import register_all
+from handlers.common import BotApp, BotContext
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from telegram.ext import CallbackContext
+
+    from bot.config import Settings
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_FILE = "heartbeat"
+
+# (command, description) for the menu; Vietnamese aliases work too but are not listed twice.
+GROUP_COMMANDS = (
+    ("help", N_("What the bot does and how to use it")),
+    ("units", N_("Units, liaisons and voters")),
+    ("join", N_("Become the liaison of your unit")),
+    ("setup", N_("Register this group as a cluster")),
+    ("addunit", N_("Add member units")),
+    ("lead", N_("Set the lead unit")),
+    ("invite", N_("Invitation link for a unit")),
+    ("settings", N_("Cluster settings")),
+    ("cancel", N_("Stop the current dialogue")),
+)
+PRIVATE_COMMANDS = (
+    ("start", N_("Start the private chat with the bot")),
+    ("help", N_("What the bot does and how to use it")),
+    ("settings", N_("Language of this chat")),
+    ("cancel", N_("Stop the current dialogue")),
+)
+
+
+class HeartbeatRequest(HTTPXRequest):
+    """The getUpdates connection; touches a file after each successful poll.
+
+    The Docker HEALTHCHECK reads the file's age: a stale file means the bot is not
+    really polling, even if the process is alive.
+    """
+
+    def __init__(self, heartbeat: Path, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._heartbeat = heartbeat
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = BaseRequest.DEFAULT_NONE,
+        write_timeout: Any = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        """Forward the request and record a heartbeat when it succeeds."""
+        result = await super().do_request(
+            url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
+        )
+        if result[0] == 200:
+            self._heartbeat.touch()
+        return result
+
+
+async def set_commands(app: BotApp) -> None:
+    """Register the command menu in Vietnamese (default) and English, for groups and private."""
+    for locale, language_code in (("vi", None), ("vi", "vi"), ("en", "en")):
+        _ = translator(locale).gettext
+        for scope, commands in (
+            (BotCommandScopeAllGroupChats(), GROUP_COMMANDS),
+            (BotCommandScopeAllPrivateChats(), PRIVATE_COMMANDS),
+        ):
+            await app.bot.set_my_commands(
+                [BotCommand(name, _(desc)) for name, desc in commands],
+                scope=scope,
+                language_code=language_code,
+            )
+
+
+def build_application(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+    rate_limit: bool = True,
+) -> BotApp:
+    """Build the bot; the database opens in post_init and closes in post_shutdown."""
+
+    async def post_init(app: BotApp) -> None:
+        db = await Database.open(settings.db_path)
+        app.bot_data["deps"] = Deps(db=db, settings=settings, clock=clock or SystemClock())
+        try:
+            await set_commands(app)
+        except TelegramError as exc:  # the menu is a convenience; never stop the bot for it
+            log.warning("could not set the command menu: %s", exc)
+
+    async def post_shutdown(app: BotApp) -> None:
+        deps: Deps | None = app.bot_data.get("deps")
+        if deps is not None:
+            await deps.db.close()
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    builder = (
+        ApplicationBuilder()
+        .token(settings.token)
+        .base_url(settings.base_url)
+        .base_file_url(settings.base_file_url)
+        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
+        .context_types(ContextTypes(context=BotContext))
+        .concurrent_updates(True)
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+    )
+    if rate_limit:
+        # Paces to Telegram's limits and waits out 429s instead of losing the message.
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=5))  # type: ignore[arg-type]
+    if request is not None:
+        builder = builder.request(request)
+    builder = builder.get_updates_request(
+        get_updates_request
+        or HeartbeatRequest(settings.data_dir / HEARTBEAT_FILE, read_timeout=40.0)
+    )
+    app: BotApp = builder.build()
+    register_all(app)
+    return app
+
+
+async def _webhook_heartbeat(context: CallbackContext[Any, Any, Any, Any]) -> None:
+    deps: Deps = context.application.bot_data["deps"]
+    await context.bot.get_webhook_info()
+    (deps.settings.data_dir / HEARTBEAT_FILE).touch()
+
+
+def run(settings: Settings) -> None:
+    """Run until stopped: long polling, or a webhook server when WEBHOOK_URL is set."""
+    app = build_application(settings)
+    # Updates people sent while the bot was down are handled, never dropped.
+    if settings.webhook_url is None:
+        app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False, timeout=30)
+        return
+    if app.job_queue is not None:
+        app.job_queue.run_repeating(_webhook_heartbeat, interval=timedelta(seconds=60), first=1)
+    app.run_webhook(
+        listen=settings.webhook_listen,
+        port=settings.webhook_port,
+        url_path="telegram",
+        webhook_url=settings.webhook_url,
+        secret_token=settings.webhook_secret,
+        allowed_updates=Update.ALL_TYPES,
+        drop_pending_updates=False,
+    )
+
+
+__all__ = ["Application", "build_application", "run"]

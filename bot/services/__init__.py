@@ -1,0 +1,1 @@
+"""Domain services: async functions over a database connection, free of Telegram."""

@@ -1,0 +1,308 @@
+"""Cluster set-up: registering a group, its units, lead unit, settings and chat migration."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bot.domain import (
+    Cluster,
+    InvalidInput,
+    NotACluster,
+    NotGroupAdmin,
+    NotSecretariat,
+    Unit,
+    UnitRoster,
+    UnknownUnit,
+)
+from bot.services.common import clean_text, unit_of_work
+from db import audit, clusters, dialogues, liaisons, people, units
+
+if TYPE_CHECKING:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    import aiosqlite
+
+    from db.connection import Database
+
+MAX_CLUSTER_NAME = 120
+MAX_UNIT_NAME = 200
+CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9_.-]{0,19}$")
+_LINE_RE = re.compile(r"^(\S+)\s*(?:[-–—:|]\s*)?(.*)$")
+JOIN_POLICIES = ("approve", "open")
+
+
+@dataclass(frozen=True)
+class UnitLine:
+    """One line of /addunit, read but not yet stored."""
+
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class AddUnitsResult:
+    """What /addunit did: units added and lines that were already there."""
+
+    added: tuple[Unit, ...]
+    unchanged: tuple[Unit, ...]
+
+
+def normalise_code(text: str) -> str:
+    """Return a unit code as stored: trimmed and upper-case."""
+    return clean_text(text).upper()
+
+
+def parse_setup_args(text: str, this_year: int) -> tuple[str, int]:
+    """Read `<cluster name> [| <year>]`."""
+    name, _, year_text = (clean_text(p) for p in text.partition("|"))
+    if not name:
+        raise InvalidInput(field="cluster_name")
+    if len(name) > MAX_CLUSTER_NAME:
+        raise InvalidInput(field="cluster_name_long", limit=MAX_CLUSTER_NAME)
+    if not year_text:
+        return name, this_year
+    if not year_text.isdigit() or not 2000 <= int(year_text) <= 2100:
+        raise InvalidInput(field="year", value=year_text)
+    return name, int(year_text)
+
+
+def parse_unit_lines(text: str) -> list[UnitLine]:
+    """Read `/addunit` lines `<CODE> <full name>`; raise InvalidInput naming the bad line."""
+    lines = [clean_text(line) for line in text.splitlines()]
+    parsed: list[UnitLine] = []
+    seen: set[str] = set()
+    for number, line in enumerate((ln for ln in lines if ln), start=1):
+        match = _LINE_RE.match(line)
+        if match is None:  # pragma: no cover - \S+ always matches a non-empty line
+            raise InvalidInput(field="unit_line", line=number, text=line)
+        code = normalise_code(match.group(1))
+        name = clean_text(match.group(2))
+        if not CODE_RE.match(code):
+            raise InvalidInput(field="unit_code", line=number, text=line)
+        if not name:
+            raise InvalidInput(field="unit_name", line=number, text=line)
+        if len(name) > MAX_UNIT_NAME:
+            raise InvalidInput(field="unit_name_long", line=number, limit=MAX_UNIT_NAME)
+        if code in seen:
+            raise InvalidInput(field="unit_code_repeated", line=number, code=code)
+        seen.add(code)
+        parsed.append(UnitLine(code=code, name=name))
+    if not parsed:
+        raise InvalidInput(field="unit_lines")
+    return parsed
+
+
+async def get_cluster_for_chat(db: Database, chat_id: int) -> Cluster | None:
+    """Return the cluster of a chat, or None."""
+    async with db.read() as conn:
+        return await clusters.get_cluster_by_chat(conn, chat_id)
+
+
+async def require_cluster(conn: aiosqlite.Connection, chat_id: int) -> Cluster:
+    """Return the chat's cluster or raise NotACluster."""
+    cluster = await clusters.get_cluster_by_chat(conn, chat_id)
+    if cluster is None:
+        raise NotACluster(chat_id=chat_id)
+    return cluster
+
+
+async def is_secretariat(
+    conn: aiosqlite.Connection, cluster: Cluster, user_id: int, is_group_admin: bool
+) -> bool:
+    """Tell whether a person is secretariat: a group admin or a liaison of the lead unit."""
+    if is_group_admin:
+        return True
+    if cluster.lead_unit_id is None:
+        return False
+    liaison = await liaisons.get_liaison(conn, cluster.id, user_id)
+    return liaison is not None and liaison.unit_id == cluster.lead_unit_id
+
+
+async def require_secretariat(
+    conn: aiosqlite.Connection, cluster: Cluster, user_id: int, is_group_admin: bool
+) -> None:
+    """Raise NotSecretariat unless the person is secretariat."""
+    if not await is_secretariat(conn, cluster, user_id, is_group_admin):
+        raise NotSecretariat(cluster_id=cluster.id)
+
+
+async def setup_cluster(
+    db: Database,
+    *,
+    chat_id: int,
+    text: str,
+    user_id: int,
+    is_group_admin: bool,
+    locale: str,
+    tz: ZoneInfo,
+    now: datetime,
+    update_id: int | None = None,
+) -> tuple[Cluster, bool]:
+    """Register the group as a cluster, or rename it; return it and whether it is new."""
+    if not is_group_admin:
+        raise NotGroupAdmin(chat_id=chat_id)
+    name, year = parse_setup_args(text, now.astimezone(tz).year)
+    async with unit_of_work(db, update_id, now) as conn:
+        existing = await clusters.get_cluster_by_chat(conn, chat_id)
+        if existing is None:
+            await clusters.insert_cluster(
+                conn,
+                chat_id=chat_id,
+                name=name,
+                year=year,
+                locale=locale,
+                tz=tz.key,
+                created_by=user_id,
+                now=now,
+            )
+        else:
+            await clusters.update_cluster(conn, existing.id, name=name, year=year)
+        cluster = await require_cluster(conn, chat_id)
+        await audit.insert_audit(
+            conn,
+            cluster_id=cluster.id,
+            user_id=user_id,
+            action="setup" if existing is None else "rename",
+            detail=f"{name} | {year}",
+            now=now,
+        )
+    return cluster, existing is None
+
+
+async def add_units(
+    db: Database,
+    *,
+    chat_id: int,
+    text: str,
+    user_id: int,
+    is_group_admin: bool,
+    now: datetime,
+    update_id: int | None = None,
+) -> AddUnitsResult:
+    """Add the units written one per line; all or nothing."""
+    lines = parse_unit_lines(text)
+    async with unit_of_work(db, update_id, now) as conn:
+        cluster = await require_cluster(conn, chat_id)
+        await require_secretariat(conn, cluster, user_id, is_group_admin)
+        added: list[Unit] = []
+        unchanged: list[Unit] = []
+        for line in lines:
+            existing = await units.get_unit_by_code(conn, cluster.id, line.code)
+            if existing is not None:
+                if existing.name != line.name:
+                    # Renaming by re-adding would silently change what people signed up to.
+                    raise InvalidInput(field="unit_code_taken", code=line.code, name=existing.name)
+                unchanged.append(existing)
+                continue
+            unit_id = await units.insert_unit(conn, cluster.id, line.code, line.name, now)
+            added.append(Unit(unit_id, cluster.id, line.code, line.name, None))
+            await audit.insert_audit(
+                conn,
+                cluster_id=cluster.id,
+                user_id=user_id,
+                action="add_unit",
+                detail=f"{line.code} {line.name}",
+                now=now,
+            )
+    return AddUnitsResult(added=tuple(added), unchanged=tuple(unchanged))
+
+
+async def set_lead(
+    db: Database,
+    *,
+    chat_id: int,
+    code: str,
+    user_id: int,
+    is_group_admin: bool,
+    now: datetime,
+    update_id: int | None = None,
+) -> Unit:
+    """Name the lead unit (cụm trưởng) by its code."""
+    code = normalise_code(code)
+    async with unit_of_work(db, update_id, now) as conn:
+        cluster = await require_cluster(conn, chat_id)
+        await require_secretariat(conn, cluster, user_id, is_group_admin)
+        unit = await units.get_unit_by_code(conn, cluster.id, code)
+        if unit is None:
+            raise UnknownUnit(code=code)
+        await clusters.update_cluster(conn, cluster.id, lead_unit_id=unit.id)
+        await audit.insert_audit(
+            conn, cluster_id=cluster.id, user_id=user_id, action="lead", detail=code, now=now
+        )
+    return unit
+
+
+async def list_roster(db: Database, chat_id: int) -> tuple[Cluster, list[UnitRoster]]:
+    """Return the cluster with every unit, its liaisons and voter."""
+    async with db.read() as conn:
+        cluster = await require_cluster(conn, chat_id)
+        all_units = await units.list_units(conn, cluster.id)
+        all_liaisons = await liaisons.list_liaisons(conn, cluster.id)
+        roster = []
+        for unit in all_units:
+            people_of_unit = tuple(li.person for li in all_liaisons if li.unit_id == unit.id)
+            voter = None
+            if unit.voter_user_id is not None:
+                voter = next(
+                    (p for p in people_of_unit if p.user_id == unit.voter_user_id), None
+                ) or await people.get_person(conn, unit.voter_user_id)
+            roster.append(
+                UnitRoster(
+                    unit=unit,
+                    liaisons=people_of_unit,
+                    voter=voter,
+                    is_lead=unit.id == cluster.lead_unit_id,
+                )
+            )
+    return cluster, roster
+
+
+async def update_settings(
+    db: Database,
+    *,
+    chat_id: int,
+    user_id: int,
+    is_group_admin: bool,
+    now: datetime,
+    locale: str | None = None,
+    join_policy: str | None = None,
+) -> Cluster:
+    """Change the cluster's language or join policy (secretariat only)."""
+    if locale is not None and locale not in ("vi", "en"):
+        raise InvalidInput(field="locale", value=locale)
+    if join_policy is not None and join_policy not in JOIN_POLICIES:
+        raise InvalidInput(field="join_policy", value=join_policy)
+    async with unit_of_work(db, None, now) as conn:
+        cluster = await require_cluster(conn, chat_id)
+        await require_secretariat(conn, cluster, user_id, is_group_admin)
+        await clusters.update_cluster(conn, cluster.id, locale=locale, join_policy=join_policy)
+        await audit.insert_audit(
+            conn,
+            cluster_id=cluster.id,
+            user_id=user_id,
+            action="settings",
+            detail=f"locale={locale} join_policy={join_policy}",
+            now=now,
+        )
+        return await require_cluster(conn, chat_id)
+
+
+async def migrate_chat(db: Database, old_chat_id: int, new_chat_id: int, now: datetime) -> bool:
+    """Move the cluster (and waiting dialogues) to the supergroup's new chat id."""
+    async with unit_of_work(db, None, now) as conn:
+        moved = await clusters.update_chat_id(conn, old_chat_id, new_chat_id)
+        await dialogues.move_chat(conn, old_chat_id, new_chat_id)
+        if moved:
+            cluster = await require_cluster(conn, new_chat_id)
+            await audit.insert_audit(
+                conn,
+                cluster_id=cluster.id,
+                user_id=None,
+                action="migrate",
+                detail=f"{old_chat_id} -> {new_chat_id}",
+                now=now,
+            )
+    return moved > 0

@@ -1,0 +1,52 @@
+"""Units of work shared by every service: dedup of redelivered updates, audit, text clean-up."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+from bot.domain import AlreadyHandled
+from db.updates import is_handled, mark_handled
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+    from datetime import datetime
+
+    import aiosqlite
+
+    from db.connection import Database
+
+_SPACE_RE = re.compile(r"\s+")
+# Control characters other than newline/tab never belong in names or titles.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean_text(text: str) -> str:
+    """Normalise user text: NFC, no control characters, single spaces, trimmed."""
+    text = unicodedata.normalize("NFC", text)
+    text = _CONTROL_RE.sub("", text)
+    return _SPACE_RE.sub(" ", text).strip()
+
+
+@asynccontextmanager
+async def unit_of_work(
+    db: Database, update_id: int | None, now: datetime
+) -> AsyncIterator[aiosqlite.Connection]:
+    """Open a transaction that also records the update as handled.
+
+    Recording the update id in the same transaction as its effects makes a
+    redelivered update (crash before Telegram saw our offset) a no-op: either both
+    the effects and the id are committed, or neither is.
+    """
+    async with db.transaction() as conn:
+        if update_id is not None and not await mark_handled(conn, update_id, now):
+            raise AlreadyHandled(update_id=update_id)
+        yield conn
+
+
+async def already_handled(db: Database, update_id: int) -> bool:
+    """Tell whether an update's effects are already committed (a redelivery)."""
+    async with db.read() as conn:
+        return await is_handled(conn, update_id)

@@ -1,0 +1,57 @@
+"""Guided dialogues: a command without arguments asks for them in the next message."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from db import dialogues
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from bot.domain import Dialogue
+    from db.connection import Database
+
+# An answer more than a day late is more likely a new conversation than a reply.
+DIALOGUE_TTL = timedelta(days=1)
+
+
+async def start_dialogue(
+    db: Database, *, chat_id: int, user_id: int, kind: str, now: datetime
+) -> None:
+    """Wait for this person's next text in this chat, replacing any earlier dialogue."""
+    async with db.transaction() as conn:
+        await dialogues.upsert_dialogue(
+            conn, chat_id=chat_id, user_id=user_id, kind=kind, state={}, now=now
+        )
+
+
+async def remember_prompt(db: Database, chat_id: int, user_id: int, message_id: int) -> None:
+    """Store the id of the bot's question, so only replies to it count in a group."""
+    async with db.transaction() as conn:
+        await dialogues.update_prompt_message(conn, chat_id, user_id, message_id)
+
+
+async def take_dialogue(
+    db: Database, *, chat_id: int, user_id: int, reply_to: int | None, private: bool
+) -> Dialogue | None:
+    """Return and end the dialogue this text answers, if any.
+
+    In a group only a reply to the bot's question counts (other chatter is not an
+    answer); in the private chat any text does.
+    """
+    async with db.transaction() as conn:
+        dialogue = await dialogues.get_dialogue(conn, chat_id, user_id)
+        if dialogue is None:
+            return None
+        if not private and reply_to != dialogue.prompt_message_id:
+            return None
+        await dialogues.delete_dialogue(conn, chat_id, user_id)
+    return dialogue
+
+
+async def cancel_dialogue(db: Database, chat_id: int, user_id: int) -> bool:
+    """End the dialogue waiting for this person; False if there was none."""
+    async with db.transaction() as conn:
+        return await dialogues.delete_dialogue(conn, chat_id, user_id)

@@ -1,0 +1,1 @@
+"""SQLite access through aiosqlite: connection, migrations and one module per aggregate."""

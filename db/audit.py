@@ -1,0 +1,30 @@
+"""The audit journal: who changed what, when."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from db.util import execute, ts
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    import aiosqlite
+
+
+async def insert_audit(
+    conn: aiosqlite.Connection,
+    *,
+    cluster_id: int | None,
+    user_id: int | None,
+    action: str,
+    detail: str,
+    now: datetime,
+) -> None:
+    """Append one entry to the journal."""
+    await execute(
+        conn,
+        """INSERT INTO audit_log (cluster_id, user_id, action, detail, at)
+           VALUES (?, ?, ?, ?, ?)""",
+        (cluster_id, user_id, action, detail, ts(now)),
+    )

@@ -1,0 +1,71 @@
+"""One shared aiosqlite connection with serialised units of work."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import aiosqlite
+
+from db.migrate import migrate
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+PRAGMAS = (
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA busy_timeout = 5000",
+    "PRAGMA synchronous = NORMAL",
+)
+
+
+class Database:
+    """The bot's database: every access goes through `read()` or `transaction()`.
+
+    Handlers run concurrently on one event loop and share this connection. A lock
+    around each unit of work keeps one handler's half-done writes out of another's
+    transaction and out of its reads (PLATFORM_NOTES, Concurrency).
+    """
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path | str) -> Database:
+        """Open (creating if needed) and migrate the database at `path`."""
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: we issue BEGIN/COMMIT ourselves.
+        conn = await aiosqlite.connect(str(path), isolation_level=None)
+        conn.row_factory = aiosqlite.Row
+        for pragma in PRAGMAS:
+            await conn.execute(pragma)
+        await migrate(conn)
+        return cls(conn)
+
+    async def close(self) -> None:
+        """Close the connection after the running unit of work ends."""
+        async with self._lock:
+            await self._conn.close()
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[aiosqlite.Connection]:
+        """Give exclusive use of the connection for reads (sees only committed data)."""
+        async with self._lock:
+            yield self._conn
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """Run a unit of work: commit when the block ends, roll back if it raises."""
+        async with self._lock:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                await self._conn.execute("ROLLBACK")
+                raise
+            await self._conn.execute("COMMIT")

@@ -1,0 +1,25 @@
+"""Thin Telegram handlers: parse, authorise, call a service, render."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from handlers import admin, dialogues, errors, group, membership, start, tracking
+
+if TYPE_CHECKING:
+    from handlers.common import BotApp
+
+
+def register_all(app: BotApp) -> None:
+    """Register every handler. Note: order matters."""
+    # group -1: replay guard and people tracking, before any feature sees the update
+    tracking.register(app)
+    # group 0: features; within a group the first matching handler wins
+    start.register(app)
+    admin.register(app)
+    membership.register(app)
+    group.register(app)
+    # group 1: answers to guided dialogues (plain text that no command took)
+    dialogues.register(app)
+    # last: the error handler
+    errors.register(app)

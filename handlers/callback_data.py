@@ -1,0 +1,39 @@
+"""Button payloads: a versioned prefix and integer ids, never names (64-byte limit)."""
+
+from __future__ import annotations
+
+import re
+
+# prefix -> anchored pattern of the whole payload
+JOIN = "join1"  # join1:<unit_id>
+DECIDE = "jr1"  # jr1:<a|r>:<request_id>
+LEAD = "lead1"  # lead1:<unit_id>
+INVITE = "inv1"  # inv1:<unit_id>
+REVOKE = "invrv1"  # invrv1:<invite_id>
+SETTING = "set1"  # set1:<key>:<value>
+
+_INT = r"(\d{1,18})"
+PATTERNS = {
+    JOIN: re.compile(rf"^{JOIN}:{_INT}$"),
+    DECIDE: re.compile(rf"^{DECIDE}:([ar]):{_INT}$"),
+    LEAD: re.compile(rf"^{LEAD}:{_INT}$"),
+    INVITE: re.compile(rf"^{INVITE}:{_INT}$"),
+    REVOKE: re.compile(rf"^{REVOKE}:{_INT}$"),
+    SETTING: re.compile(rf"^{SETTING}:(lang|plang|join):(vi|en|approve|open)$"),
+}
+
+
+def encode(prefix: str, *parts: object) -> str:
+    """Build a payload; refuses anything over Telegram's 64 bytes."""
+    data = ":".join([prefix, *(str(p) for p in parts)])
+    if len(data.encode()) > 64 or not PATTERNS[prefix].match(data):
+        raise ValueError(f"bad callback payload {data!r}")
+    return data
+
+
+def decode(prefix: str, data: str | None) -> tuple[str, ...] | None:
+    """Split a payload of this prefix into its parts; None when it is malformed."""
+    if data is None:
+        return None
+    match = PATTERNS[prefix].match(data)
+    return match.groups() if match else None

@@ -1,0 +1,268 @@
+"""Helpers every handler uses: typed context, message narrowing, language, roles, safe sending."""
+
+from __future__ import annotations
+
+import functools
+import html
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from telegram import Chat, Message, Update, User
+from telegram.constants import ChatMemberStatus, ChatType, MessageEntityType, MessageLimit
+from telegram.error import BadRequest, ChatMigrated, Forbidden
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.domain import AlreadyHandled, DomainError, GroupOnly
+from bot.i18n import pick_locale, translator
+from bot.services import clusters as cluster_service
+from bot.services import membership
+from bot.services.membership import PersonInfo
+from handlers.messages import render_error
+
+if TYPE_CHECKING:
+    from babel.support import NullTranslations
+    from telegram import InlineKeyboardMarkup
+
+    from bot.deps import Deps
+
+log = logging.getLogger(__name__)
+
+
+class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """PTB context with our typed dependencies."""
+
+    @property
+    def deps(self) -> Deps:
+        """The bot's database, settings, clock and caches."""
+        deps: Deps = self.application.bot_data["deps"]
+        return deps
+
+
+BotApp = Application[ExtBot[None], BotContext, dict[Any, Any], dict[Any, Any], dict[Any, Any], Any]
+Handler = Callable[[Update, BotContext], Awaitable[None]]
+H = TypeVar("H", bound=Handler)
+
+
+def require_message(update: Update) -> Message:
+    """Return the update's message (commands never come without one)."""
+    message = update.effective_message
+    if message is None:
+        raise RuntimeError("update without a message")
+    return message
+
+
+def require_user(update: Update) -> User:
+    """Return who sent the update."""
+    user = update.effective_user
+    if user is None:
+        raise RuntimeError("update without a user")
+    return user
+
+
+def require_chat(update: Update) -> Chat:
+    """Return the chat the update happened in."""
+    chat = update.effective_chat
+    if chat is None:
+        raise RuntimeError("update without a chat")
+    return chat
+
+
+def is_private(update: Update) -> bool:
+    """Tell whether the update comes from a private chat with the bot."""
+    chat = update.effective_chat
+    return chat is not None and chat.type == ChatType.PRIVATE
+
+
+def require_group(update: Update) -> Chat:
+    """Return the group chat, or refuse a command that only works in the cluster's group."""
+    chat = require_chat(update)
+    if chat.type not in (ChatType.GROUP, ChatType.SUPERGROUP):
+        raise GroupOnly()
+    return chat
+
+
+def person_info(user: User) -> PersonInfo:
+    """Copy what services need to know about a Telegram user."""
+    return PersonInfo(
+        user_id=user.id,
+        first_name=user.first_name,
+        last_name=user.last_name,
+        username=user.username,
+        language_code=user.language_code,
+    )
+
+
+def command_text(message: Message) -> str:
+    """Return everything after the command, newlines kept (context.args loses them)."""
+    text = message.text or message.caption or ""
+    for entity in message.entities or message.caption_entities:
+        if entity.type == MessageEntityType.BOT_COMMAND and entity.offset == 0:
+            # Commands are ASCII, so UTF-16 offsets equal str offsets here.
+            return text[entity.length :].strip()
+    return text.strip()
+
+
+def mention(user_id: int, name: str) -> str:
+    """An HTML mention that notifies the person."""
+    return f'<a href="tg://user?id={user_id}">{html.escape(name)}</a>'
+
+
+async def locale_of(update: Update, context: BotContext) -> str:
+    """Pick the language to answer in: the cluster's in a group, the person's in private."""
+    deps = context.deps
+    chat = update.effective_chat
+    user = update.effective_user
+    if chat is not None and chat.type != ChatType.PRIVATE:
+        cluster = await cluster_service.get_cluster_for_chat(deps.db, chat.id)
+        return cluster.locale if cluster else deps.settings.locale
+    person = await membership.get_person(deps.db, user.id) if user else None
+    return pick_locale(
+        chosen=person.locale if person else None,
+        telegram_language=user.language_code if user else None,
+        default=deps.settings.locale,
+    )
+
+
+async def translations(update: Update, context: BotContext) -> NullTranslations:
+    """Return the catalog for this update's chat."""
+    return translator(await locale_of(update, context))
+
+
+async def is_group_admin(context: BotContext, chat_id: int, user: User | None) -> bool:
+    """Tell whether the user administers the group (cached a few minutes)."""
+    if user is None:
+        return False
+    # Anonymous admins post as the group itself (GroupAnonymousBot).
+    if user.id == 1087968824:
+        return True
+    cache = context.deps.admins
+    now = time.monotonic()
+    admin_ids = cache.get(chat_id, now)
+    if admin_ids is None:
+        members = await context.bot.get_chat_administrators(chat_id)
+        admin_ids = frozenset(m.user.id for m in members)
+        cache.put(chat_id, admin_ids, now)
+    return user.id in admin_ids
+
+
+async def sender_is_admin(update: Update, context: BotContext) -> bool:
+    """Whether the sender of this group update is a group administrator."""
+    chat = require_chat(update)
+    message = update.effective_message
+    if message is not None and message.sender_chat is not None:
+        return message.sender_chat.id == chat.id
+    return await is_group_admin(context, chat.id, update.effective_user)
+
+
+async def reply(
+    update: Update, text: str, reply_markup: InlineKeyboardMarkup | None = None
+) -> Message | None:
+    """Answer in the update's chat, split into parts when longer than Telegram allows."""
+    message = require_message(update)
+    parts = split_text(text)
+    sent: Message | None = None
+    for index, part in enumerate(parts):
+        markup = reply_markup if index == len(parts) - 1 else None
+        sent = await message.reply_text(part, reply_markup=markup)
+    return sent
+
+
+def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
+    """Cut text at line breaks into parts of at most `limit` characters."""
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            parts.append(current)
+            current = line
+        else:
+            current = candidate
+    if current or not parts:
+        parts.append(current)
+    return parts
+
+
+async def send_safe(
+    context: BotContext,
+    chat_id: int,
+    text: str,
+    reply_markup: InlineKeyboardMarkup | None = None,
+) -> Message | None:
+    """Send a message; follow a migrated group, skip a person who blocked the bot."""
+    try:
+        return await context.bot.send_message(chat_id, text, reply_markup=reply_markup)
+    except ChatMigrated as exc:
+        deps = context.deps
+        await cluster_service.migrate_chat(deps.db, chat_id, exc.new_chat_id, deps.clock.now())
+        return await context.bot.send_message(exc.new_chat_id, text, reply_markup=reply_markup)
+    except Forbidden:
+        if chat_id > 0:
+            await membership.mark_blocked(context.deps.db, chat_id, context.deps.clock.now())
+        log.info("chat %s cannot be written to (403)", chat_id)
+        return None
+
+
+async def send_private(
+    context: BotContext, user_id: int, text: str, reply_markup: InlineKeyboardMarkup | None = None
+) -> Message | None:
+    """Write to a person privately if they opened the chat with the bot; else do nothing."""
+    person = await membership.get_person(context.deps.db, user_id)
+    if person is None or not person.started:
+        return None
+    return await send_safe(context, user_id, text, reply_markup)
+
+
+async def bot_can_see_documents(context: BotContext, chat_id: int) -> bool:
+    """Tell whether documents posted in the group reach the bot (admin, or privacy off)."""
+    if context.bot.can_read_all_group_messages:
+        return True
+    try:
+        member = await context.bot.get_chat_member(chat_id, context.bot.id)
+    except BadRequest:
+        return False
+    return member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
+
+
+async def edit_quietly(
+    update: Update, text: str, reply_markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Replace the text of the message a button belongs to; unchanged text is not an error."""
+    query = update.callback_query
+    if query is None:
+        return
+    try:
+        await query.edit_message_text(text, reply_markup=reply_markup)
+    except BadRequest as exc:
+        # PTB strips "Bad Request: " and capitalises: compare case-insensitively.
+        if "message is not modified" not in str(exc).lower():
+            raise
+
+
+def guarded(func: H) -> H:
+    """Turn domain errors raised by a handler into a polite answer; drop replayed updates."""
+
+    @functools.wraps(func)
+    async def wrapper(update: Update, context: BotContext) -> None:
+        try:
+            await func(update, context)
+        except AlreadyHandled:
+            log.info("update %s already handled; skipped", update.update_id)
+        except DomainError as exc:
+            t = await translations(update, context)
+            text = render_error(exc, t)
+            if update.callback_query is not None:
+                # Alerts hold at most 200 characters.
+                await update.callback_query.answer(text[:200], show_alert=True)
+            elif update.effective_message is not None:
+                await reply(update, text)
+
+    return wrapper  # type: ignore[return-value]

@@ -1,0 +1,70 @@
+"""Routes a person's answer to the guided dialogue waiting for it."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from telegram import ForceReply
+from telegram.ext import MessageHandler, filters
+
+from bot.services import dialogues
+from handlers.common import (
+    BotApp,
+    BotContext,
+    guarded,
+    is_private,
+    require_chat,
+    require_message,
+    require_user,
+)
+
+if TYPE_CHECKING:
+    from telegram import Update
+
+# kind -> coroutine taking (update, context, answer text); filled by feature modules.
+Continuation = Callable[["Update", BotContext, str], Awaitable[None]]
+CONTINUATIONS: dict[str, Continuation] = {}
+
+
+async def ask(update: Update, context: BotContext, kind: str, question: str) -> None:
+    """Ask for a command's arguments and wait for this person's answer."""
+    deps = context.deps
+    chat = require_chat(update)
+    user = require_user(update)
+    await dialogues.start_dialogue(
+        deps.db, chat_id=chat.id, user_id=user.id, kind=kind, now=deps.clock.now()
+    )
+    # ForceReply makes the answer a reply to the bot, which reaches it even with
+    # privacy mode on; `selective` shows the reply box to this person only.
+    prompt = await require_message(update).reply_text(
+        question, reply_markup=ForceReply(selective=True)
+    )
+    await dialogues.remember_prompt(deps.db, chat.id, user.id, prompt.message_id)
+
+
+@guarded
+async def on_text(update: Update, context: BotContext) -> None:
+    """Hand a text to the dialogue waiting for it, if any."""
+    message = require_message(update)
+    reply_to = message.reply_to_message.message_id if message.reply_to_message else None
+    dialogue = await dialogues.take_dialogue(
+        context.deps.db,
+        chat_id=require_chat(update).id,
+        user_id=require_user(update).id,
+        reply_to=reply_to,
+        private=is_private(update),
+    )
+    if dialogue is None:
+        return
+    continuation = CONTINUATIONS.get(dialogue.kind)
+    if continuation is not None:
+        await continuation(update, context, message.text or "")
+
+
+def register(app: BotApp) -> None:
+    """Add the answer router after the feature handlers."""
+    app.add_handler(
+        MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND, on_text),
+        group=1,
+    )

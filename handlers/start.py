@@ -1,0 +1,120 @@
+"""/start, /help and /cancel, and the private-chat deep links (invite tokens)."""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING
+
+from telegram.ext import CommandHandler, filters
+
+from bot.i18n import N_
+from bot.services import membership
+from bot.services.dialogues import cancel_dialogue
+from bot.services.membership import INVITE_PREFIX
+from handlers.common import (
+    BotApp,
+    BotContext,
+    command_text,
+    guarded,
+    is_private,
+    person_info,
+    reply,
+    require_chat,
+    require_user,
+    translations,
+)
+
+if TYPE_CHECKING:
+    from telegram import Update
+
+GROUP_HELP = N_(
+    "<b>Emulation cluster bot</b>\n"
+    "I help the cluster secretariat collect reports, gather confirmations, organise meetings "
+    "and run nomination votes, and I keep every unit informed of what is still outstanding.\n\n"
+    "<b>For everyone</b>\n"
+    "/units – units, liaisons and voters\n"
+    "/join – become the liaison of your unit\n"
+    "/help – this guide\n\n"
+    "<b>For the cluster secretariat</b>\n"
+    "/setup &lt;cluster name&gt; | &lt;year&gt; – register this group as a cluster\n"
+    "/addunit &lt;CODE&gt; &lt;full name&gt; – add units, one per line\n"
+    "/lead &lt;CODE&gt; – set the lead unit\n"
+    "/invite &lt;CODE&gt; – invitation link for a unit's liaison\n"
+    "/settings – language and how liaisons join\n\n"
+    "A command sent without its details starts a short guided dialogue; /cancel stops it. "
+    "Each command also has a Vietnamese name, e.g. /thietlap, /themdonvi, /donvi."
+)
+
+PRIVATE_HELP = N_(
+    "<b>Emulation cluster bot</b>\n"
+    "In this private chat I send you personal reminders and, in secret votes, your ballot.\n\n"
+    "To become the liaison of your unit, open the invitation link the cluster secretariat "
+    "gave you, or type /join in the cluster's group.\n"
+    "/settings – choose the language of this chat\n"
+    "/help – this guide"
+)
+
+
+@guarded
+async def cmd_start(update: Update, context: BotContext) -> None:
+    """Greet, or handle a deep link such as an invitation."""
+    payload = command_text(update.effective_message) if update.effective_message else ""
+    if is_private(update) and payload.startswith(INVITE_PREFIX):
+        await _redeem(update, context, payload)
+        return
+    await cmd_help(update, context)
+
+
+async def _redeem(update: Update, context: BotContext, token: str) -> None:
+    deps = context.deps
+    result = await membership.redeem_invite(
+        deps.db,
+        token=token,
+        info=person_info(require_user(update)),
+        now=deps.clock.now(),
+        update_id=update.update_id,
+    )
+    _ = (await translations(update, context)).gettext
+    unit = f"<b>{html.escape(result.unit.code)}</b> – {html.escape(result.unit.name)}"
+    cluster = html.escape(result.cluster.name)
+    if result.already:
+        await reply(
+            update,
+            _("You are already the liaison of {unit} in “{cluster}”.").format(
+                unit=unit, cluster=cluster
+            ),
+        )
+        return
+    await reply(
+        update,
+        _(
+            "Welcome! You are now the liaison of {unit} in “{cluster}”. I will send your "
+            "reminders and secret ballots in this chat."
+        ).format(unit=unit, cluster=cluster),
+    )
+
+
+@guarded
+async def cmd_help(update: Update, context: BotContext) -> None:
+    """Explain what the bot does, for the kind of chat asked in."""
+    _ = (await translations(update, context)).gettext
+    await reply(update, _(PRIVATE_HELP) if is_private(update) else _(GROUP_HELP))
+
+
+@guarded
+async def cmd_cancel(update: Update, context: BotContext) -> None:
+    """Stop the guided dialogue waiting for this person."""
+    chat = require_chat(update)
+    user = require_user(update)
+    ended = await cancel_dialogue(context.deps.db, chat.id, user.id)
+    _ = (await translations(update, context)).gettext
+    await reply(update, _("Cancelled.") if ended else _("There is nothing to cancel."))
+
+
+def register(app: BotApp) -> None:
+    """Add this module's handlers."""
+    # Edited messages re-fire CommandHandler; a correction must not run a command twice.
+    fresh = filters.UpdateType.MESSAGE
+    app.add_handler(CommandHandler("start", cmd_start, filters=fresh))
+    app.add_handler(CommandHandler(["help", "trogiup"], cmd_help, filters=fresh))
+    app.add_handler(CommandHandler(["cancel", "huy"], cmd_cancel, filters=fresh))

@@ -1,0 +1,213 @@
+"""A recording stand-in for PTB's request object, and builders of realistic Update JSON."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from telegram.request import BaseRequest, RequestData
+
+BOT_ID = 777000111
+BOT_USERNAME = "cum_thi_dua_bot"
+
+
+@dataclass
+class Call:
+    """One Bot API call the bot made."""
+
+    endpoint: str
+    params: dict[str, Any]
+
+
+@dataclass
+class Failure:
+    """An error Telegram will answer for the next call(s) of an endpoint."""
+
+    status: int
+    description: str
+    parameters: dict[str, Any] | None = None
+    times: int = 1
+
+
+@dataclass
+class RecordingRequest(BaseRequest):
+    """Records every call and answers like the Bot API, from a small canned model.
+
+    Unknown endpoints fail the test, as PTB's own OfflineRequest does: a handler that
+    calls something we did not expect must be noticed.
+    """
+
+    admins: dict[int, list[int]] = field(default_factory=dict)
+    bot_status: str = "member"
+    privacy_off: bool = False
+    calls: list[Call] = field(default_factory=list)
+    failures: dict[str, list[Failure]] = field(default_factory=dict)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
+
+    async def initialize(self) -> None:
+        """Nothing to open."""
+
+    async def shutdown(self) -> None:
+        """Nothing to close."""
+
+    @property
+    def read_timeout(self) -> float:
+        """Timeout PTB asks for; irrelevant offline."""
+        return 1.0
+
+    def fail(self, endpoint: str, failure: Failure) -> None:
+        """Make the next call(s) of an endpoint fail."""
+        self.failures.setdefault(endpoint, []).append(failure)
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = None,
+        write_timeout: Any = None,
+        connect_timeout: Any = None,
+        pool_timeout: Any = None,
+    ) -> tuple[int, bytes]:
+        """Record the call and answer it."""
+        endpoint = url.rsplit("/", 1)[-1]
+        params = dict(request_data.parameters) if request_data else {}
+        self.calls.append(Call(endpoint, params))
+        queued = self.failures.get(endpoint)
+        if queued:
+            failure = queued[0]
+            failure.times -= 1
+            if failure.times <= 0:
+                queued.pop(0)
+            body: dict[str, Any] = {
+                "ok": False,
+                "error_code": failure.status,
+                "description": failure.description,
+            }
+            if failure.parameters:
+                body["parameters"] = failure.parameters
+            return failure.status, json.dumps(body).encode()
+        answer = getattr(self, f"_{endpoint}", None)
+        if answer is None:
+            pytest.fail(f"unexpected Bot API call {endpoint}({params})")
+        return 200, json.dumps({"ok": True, "result": answer(params)}).encode()
+
+    # ----- canned answers -------------------------------------------------------------
+
+    def _getMe(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": BOT_ID,
+            "is_bot": True,
+            "first_name": "Cụm thi đua",
+            "username": BOT_USERNAME,
+            "can_join_groups": True,
+            "can_read_all_group_messages": self.privacy_off,
+            "supports_inline_queries": False,
+        }
+
+    def _message(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = int(params["chat_id"])
+        message: dict[str, Any] = {
+            "message_id": int(params.get("message_id") or next(self._ids)),
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
+            "from": {"id": BOT_ID, "is_bot": True, "first_name": "Cụm thi đua"},
+            "text": params.get("text", ""),
+        }
+        if params.get("reply_markup"):
+            markup = params["reply_markup"]
+            message["reply_markup"] = json.loads(markup) if isinstance(markup, str) else markup
+        return message
+
+    def _sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._message(params)
+
+    def _editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._message(params)
+
+    def _answerCallbackQuery(self, params: dict[str, Any]) -> bool:
+        return True
+
+    def _setMyCommands(self, params: dict[str, Any]) -> bool:
+        return True
+
+    def _getChatAdministrators(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        ids = self.admins.get(int(params["chat_id"]), [])
+        return [
+            {
+                "status": "creator" if n == 0 else "administrator",
+                "user": {"id": uid, "is_bot": False, "first_name": f"Admin {uid}"},
+                "is_anonymous": False,
+                **({} if n == 0 else _ADMIN_RIGHTS),
+            }
+            for n, uid in enumerate(ids)
+        ]
+
+    def _getChatMember(self, params: dict[str, Any]) -> dict[str, Any]:
+        user_id = int(params["user_id"])
+        user = {"id": user_id, "is_bot": user_id == BOT_ID, "first_name": "Cụm thi đua"}
+        if user_id == BOT_ID and self.bot_status == "administrator":
+            return {"status": "administrator", "user": user, **_ADMIN_RIGHTS}
+        return {"status": "member", "user": user}
+
+    # ----- what tests look at ----------------------------------------------------------
+
+    def sent(self, chat_id: int | None = None) -> list[Call]:
+        """Messages sent or edited, optionally in one chat."""
+        return [
+            c
+            for c in self.calls
+            if c.endpoint in ("sendMessage", "editMessageText")
+            and (chat_id is None or int(c.params["chat_id"]) == chat_id)
+        ]
+
+    def texts(self, chat_id: int | None = None) -> list[str]:
+        """Texts of messages sent or edited, optionally in one chat."""
+        return [str(c.params["text"]) for c in self.sent(chat_id)]
+
+    def last_text(self, chat_id: int | None = None) -> str:
+        """The text of the latest message sent or edited."""
+        texts = self.texts(chat_id)
+        assert texts, "the bot sent nothing"
+        return texts[-1]
+
+    def answers(self) -> list[dict[str, Any]]:
+        """Parameters of every answerCallbackQuery."""
+        return [c.params for c in self.calls if c.endpoint == "answerCallbackQuery"]
+
+    def clear(self) -> None:
+        """Forget the calls recorded so far."""
+        self.calls.clear()
+
+
+_ADMIN_RIGHTS = {
+    "can_be_edited": False,
+    "is_anonymous": False,
+    "can_manage_chat": True,
+    "can_delete_messages": True,
+    "can_manage_video_chats": True,
+    "can_restrict_members": True,
+    "can_promote_members": False,
+    "can_change_info": True,
+    "can_invite_users": True,
+    "can_post_stories": False,
+    "can_edit_stories": False,
+    "can_delete_stories": False,
+    "can_pin_messages": True,
+}
+
+
+def markup_buttons(call: Call) -> list[tuple[str, str]]:
+    """(text, callback_data) of every inline button in a sent message."""
+    markup = call.params.get("reply_markup")
+    if markup is None:
+        return []
+    if isinstance(markup, str):
+        markup = json.loads(markup)
+    return [
+        (b["text"], b.get("callback_data", "")) for row in markup["inline_keyboard"] for b in row
+    ]

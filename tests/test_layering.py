@@ -1,0 +1,61 @@
+"""The dependency direction handlers → bot.services → db, checked on the imports."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def _files(*parts: str) -> list[Path]:
+    base = ROOT.joinpath(*parts)
+    if base.is_dir():
+        return sorted(base.rglob("*.py"))
+    return [base] if base.exists() else []
+
+
+@pytest.mark.parametrize(
+    "path",
+    _files("bot", "services") + _files("bot", "domain.py") + _files("bot", "dates.py"),
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_domain_and_services_never_import_telegram(path: Path) -> None:
+    bad = {m for m in _imports(path) if m.split(".")[0] in ("telegram", "handlers")}
+    assert bad == set()
+
+
+@pytest.mark.parametrize("path", _files("db"), ids=lambda p: str(p.relative_to(ROOT)))
+def test_db_imports_neither_telegram_nor_services(path: Path) -> None:
+    bad = {
+        m
+        for m in _imports(path)
+        if m.split(".")[0] in ("telegram", "handlers") or m.startswith("bot.services")
+    }
+    assert bad == set()
+
+
+@pytest.mark.parametrize("path", _files("handlers"), ids=lambda p: str(p.relative_to(ROOT)))
+def test_handlers_do_not_write_sql(path: Path) -> None:
+    source = path.read_text(encoding="utf-8")
+    for keyword in ("SELECT ", "INSERT ", "UPDATE ", "DELETE "):
+        assert keyword not in source, f"{path.name} contains SQL ({keyword.strip()})"
+
+
+@pytest.mark.parametrize("path", _files("handlers"), ids=lambda p: str(p.relative_to(ROOT)))
+def test_handlers_reach_the_database_only_through_services(path: Path) -> None:
+    bad = {m for m in _imports(path) if m.split(".")[0] == "db" and m != "db.connection"}
+    assert bad == set()
