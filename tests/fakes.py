@@ -21,6 +21,7 @@ class Call:
 
     endpoint: str
     params: dict[str, Any]
+    result: Any = None
 
 
 @dataclass
@@ -94,7 +95,9 @@ class RecordingRequest(BaseRequest):
         answer = getattr(self, f"_{endpoint}", None)
         if answer is None:
             pytest.fail(f"unexpected Bot API call {endpoint}({params})")
-        return 200, json.dumps({"ok": True, "result": answer(params)}).encode()
+        result = answer(params)
+        self.calls[-1].result = result
+        return 200, json.dumps({"ok": True, "result": result}).encode()
 
     # ----- canned answers -------------------------------------------------------------
 
@@ -118,9 +121,12 @@ class RecordingRequest(BaseRequest):
             "from": {"id": BOT_ID, "is_bot": True, "first_name": "Cụm thi đua"},
             "text": params.get("text", ""),
         }
-        if params.get("reply_markup"):
-            markup = params["reply_markup"]
-            message["reply_markup"] = json.loads(markup) if isinstance(markup, str) else markup
+        markup = params.get("reply_markup")
+        if isinstance(markup, str):
+            markup = json.loads(markup)
+        # Telegram echoes only inline keyboards in the returned Message.
+        if isinstance(markup, dict) and "inline_keyboard" in markup:
+            message["reply_markup"] = markup
         return message
 
     def _sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -168,6 +174,12 @@ class RecordingRequest(BaseRequest):
     def texts(self, chat_id: int | None = None) -> list[str]:
         """Texts of messages sent or edited, optionally in one chat."""
         return [str(c.params["text"]) for c in self.sent(chat_id)]
+
+    def last_message_id(self, chat_id: int) -> int:
+        """The id of the latest message the bot sent in a chat."""
+        sent = [c for c in self.sent(chat_id) if c.endpoint == "sendMessage"]
+        assert sent, "the bot sent nothing there"
+        return int(sent[-1].result["message_id"])
 
     def last_text(self, chat_id: int | None = None) -> str:
         """The text of the latest message sent or edited."""

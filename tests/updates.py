@@ -35,13 +35,16 @@ class Person:
         return data
 
 
-# Fictional people of Cluster No. 1 (PetroVietnam), after the seed story.
-ADMIN = Person(1001, "Hải", "Trần Văn", "tranvanhai_vsp")  # group admin, VSP's emulation office
-HA_VSP = Person(1002, "Hà", "Lê Thị Thu")  # liaison of Vietsovpetro (lead unit)
-DUC_PVEP = Person(1003, "Đức", "Phạm Minh", "ducpm_pvep")  # liaison of PVEP
+# Fictional people of Cluster No. 1 (PetroVietnam), after the seed story. Most write their
+# full name in Telegram's first-name field, as Vietnamese users often do; Tuấn splits it.
+ADMIN = Person(1001, "Trần Văn Hải", None, "tranvanhai_vsp")  # group admin, VSP's emulation office
+HA_VSP = Person(1002, "Lê Thị Thu Hà")  # liaison of Vietsovpetro (lead unit)
+DUC_PVEP = Person(1003, "Phạm Minh Đức", None, "ducpm_pvep")  # liaison of PVEP
 TUAN_RVP = Person(1004, "Tuấn", "Hoàng Anh")  # liaison of Rusvietpetro
-LAN_GPV = Person(1005, "Lan", "Đỗ Thị", language_code="en")  # liaison of Gazpromviet
-OUTSIDER = Person(1099, "Khánh", "Vũ Quốc")  # in the group, represents no unit
+LAN_GPV = Person(1005, "Đỗ Thị Lan", language_code="en")  # liaison of Gazpromviet
+OUTSIDER = Person(1099, "Vũ Quốc Khánh")  # in the group, represents no unit
+
+ADMIN_JSON = ADMIN.json()
 
 GROUP_ID = -1001500000001
 GROUP_TITLE = "Cụm thi đua số 1 – PVN"
@@ -53,6 +56,23 @@ SEED_UNITS = (
     "RVP Công ty TNHH Liên doanh Rusvietpetro\n"
     "GPV Công ty TNHH Gazpromviet"
 )
+
+
+_RIGHTS: dict[str, Any] = {
+    "can_be_edited": False,
+    "is_anonymous": False,
+    "can_manage_chat": True,
+    "can_delete_messages": True,
+    "can_manage_video_chats": False,
+    "can_restrict_members": False,
+    "can_promote_members": False,
+    "can_change_info": False,
+    "can_invite_users": True,
+    "can_post_stories": False,
+    "can_edit_stories": False,
+    "can_delete_stories": False,
+    "can_pin_messages": True,
+}
 
 
 def chat_json(chat_id: int, title: str = GROUP_TITLE) -> dict[str, Any]:
@@ -150,6 +170,25 @@ class UpdateFactory:
                 "date": int(time.time()),
                 "old_chat_member": {"status": "left", "user": bot},
                 "new_chat_member": new,
+            },
+        }
+
+    def chat_member(
+        self, person: Person, status: str, *, chat_id: int = GROUP_ID
+    ) -> dict[str, Any]:
+        """chat_member: someone's status in the group changed (e.g. promoted to admin)."""
+        return {
+            "update_id": next(self._update_ids),
+            "chat_member": {
+                "chat": chat_json(chat_id),
+                "from": ADMIN_JSON,
+                "date": int(time.time()),
+                "old_chat_member": {"status": "member", "user": person.json()},
+                "new_chat_member": {
+                    "status": status,
+                    "user": person.json(),
+                    **(_RIGHTS if status == "administrator" else {}),
+                },
             },
         }
 

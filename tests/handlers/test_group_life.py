@@ -1,0 +1,104 @@
+"""Group life: greeting on being added, rights changes, supergroup migration, Telegram errors."""
+
+from __future__ import annotations
+
+from tests.fakes import Failure, markup_buttons
+from tests.handlers.test_setup_flow import setup_seed_cluster
+from tests.harness import Harness
+from tests.updates import ADMIN, DUC_PVEP, GROUP_ID, OUTSIDER
+
+NEW_GROUP_ID = -1009876543210
+
+
+async def test_added_to_a_group_greets_and_warns_about_privacy(harness: Harness) -> None:
+    await harness.feed(harness.updates.bot_added(ADMIN))
+    text = harness.request.last_text(GROUP_ID)
+    assert text.startswith("Xin chào các anh/chị! Tôi là bot điều phối cụm thi đua")
+    assert "/thietlap Cụm thi đua số 1 | 2022" in text
+    assert "đặt bot làm quản trị viên" in text and "/setprivacy" in text
+
+
+async def test_added_as_admin_says_documents_are_visible(harness: Harness) -> None:
+    await harness.feed(harness.updates.bot_added(ADMIN, status="administrator"))
+    assert "✅ Bot đã nhận được tài liệu gửi trong nhóm này." in harness.request.last_text(
+        GROUP_ID
+    )
+
+
+async def test_added_back_to_an_existing_cluster_says_records_are_kept(harness: Harness) -> None:
+    await setup_seed_cluster(harness)
+    await harness.feed(harness.updates.bot_added(ADMIN))
+    assert "Cụm “Cụm thi đua số 1” cùng toàn bộ hồ sơ vẫn được lưu giữ" in (
+        harness.request.last_text(GROUP_ID)
+    )
+    assert await harness.scalar("SELECT COUNT(*) FROM units") == 4
+
+
+async def test_migration_to_supergroup_moves_the_cluster(harness: Harness) -> None:
+    await setup_seed_cluster(harness)
+    for update in harness.updates.migrate(GROUP_ID, NEW_GROUP_ID, ADMIN):
+        await harness.feed(update)
+    assert await harness.scalar("SELECT chat_id FROM clusters") == NEW_GROUP_ID
+    harness.request.admins[NEW_GROUP_ID] = [ADMIN.id]
+    await harness.say(OUTSIDER, "/units", chat_id=NEW_GROUP_ID)
+    assert "VSP" in harness.request.last_text(NEW_GROUP_ID)
+    await harness.say(OUTSIDER, "/units")
+    assert "chưa được đăng ký là cụm thi đua" in harness.request.last_text(GROUP_ID)
+
+
+async def test_send_to_migrated_group_follows_the_new_id(harness: Harness) -> None:
+    await setup_seed_cluster(harness)
+    await harness.say(OUTSIDER, "/join")
+    data = dict(markup_buttons(harness.request.sent(GROUP_ID)[-1]))["PVEP"]
+    harness.request.fail(
+        "sendMessage",
+        Failure(
+            400,
+            "Bad Request: group chat was upgraded to a supergroup chat",
+            {"migrate_to_chat_id": NEW_GROUP_ID},
+        ),
+    )
+    await harness.press(DUC_PVEP, data)
+    # The approval request reached the new chat, and the cluster followed it.
+    assert "đề nghị làm đầu mối của đơn vị" in harness.request.last_text(NEW_GROUP_ID)
+    assert await harness.scalar("SELECT chat_id FROM clusters") == NEW_GROUP_ID
+    assert await harness.scalar("SELECT message_id FROM join_requests") is not None
+
+
+async def test_person_who_blocked_the_bot_is_remembered(harness: Harness) -> None:
+    await setup_seed_cluster(harness)
+    await harness.say(ADMIN, "/start", chat_id=ADMIN.id)
+    harness.request.fail("sendMessage", Failure(403, "Forbidden: bot was blocked by the user"))
+    await harness.say(ADMIN, "/invite GPV")
+    # The private send failed with 403: the link is posted in the group instead.
+    assert "?start=inv_" in harness.request.last_text(GROUP_ID)
+    assert await harness.scalar("SELECT blocked FROM people WHERE user_id = ?", ADMIN.id) == 1
+
+
+async def test_command_menu_is_registered_in_both_languages_and_scopes(harness: Harness) -> None:
+    # post_init ran at start: look at what it registered.
+    calls = [c for c in harness.request.calls if c.endpoint == "setMyCommands"]
+    registered = {
+        (str(c.params["scope"]["type"]), c.params.get("language_code")): c.params["commands"]
+        for c in calls
+    }
+    assert set(registered) == {
+        ("all_group_chats", None),
+        ("all_group_chats", "vi"),
+        ("all_private_chats", None),
+        ("all_private_chats", "vi"),
+        ("all_group_chats", "en"),
+        ("all_private_chats", "en"),
+    }
+    vi_group = {c["command"]: c["description"] for c in registered[("all_group_chats", "vi")]}
+    assert vi_group["setup"] == "Đăng ký nhóm này là cụm thi đua"
+    en_group = {c["command"]: c["description"] for c in registered[("all_group_chats", "en")]}
+    assert en_group["setup"] == "Register this group as a cluster"
+
+
+async def test_help_in_group_and_private(harness: Harness) -> None:
+    await harness.say(OUTSIDER, "/trogiup")
+    text = harness.request.last_text(GROUP_ID)
+    assert "Dành cho thường trực cụm" in text and "/thietlap" in text
+    await harness.say(OUTSIDER, "/start", chat_id=OUTSIDER.id)
+    assert "cuộc trò chuyện riêng" in harness.request.last_text(OUTSIDER.id)
