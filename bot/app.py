@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from telegram import (
     BotCommand,
@@ -167,7 +168,8 @@ def run(settings: Settings) -> None:
     app.run_webhook(
         listen=settings.webhook_listen,
         port=settings.webhook_port,
-        url_path="telegram",
+        # The bot serves the path of the public URL, so a proxy can pass it through unchanged.
+        url_path=urlsplit(settings.webhook_url).path.strip("/") or "telegram",
         webhook_url=settings.webhook_url,
         secret_token=settings.webhook_secret,
         allowed_updates=Update.ALL_TYPES,

@@ -62,6 +62,18 @@ def _url(env: Mapping[str, str], name: str, default: str | None) -> str | None:
     return value.rstrip("/")
 
 
+def _webhook_url(env: Mapping[str, str]) -> str | None:
+    value = env.get("WEBHOOK_URL", "").strip()
+    if not value:
+        return None
+    # Telegram delivers webhooks only to https URLs (a reverse proxy may end TLS).
+    if not re.match(r"^https://[^\s/]+", value):
+        raise ConfigError(
+            "WEBHOOK_URL must be an https URL, e.g. https://bot.example.org/telegram"
+        )
+    return value
+
+
 def load_settings(env: Mapping[str, str] | None = None, *, require_token: bool = True) -> Settings:
     """Read and check every variable; raise ConfigError naming the first bad one."""
     env = os.environ if env is None else env
@@ -113,7 +125,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_token: bool =
         tz=tz,
         locale=locale,
         log_level=log_level,
-        webhook_url=_url(env, "WEBHOOK_URL", None),
+        webhook_url=_webhook_url(env),
         webhook_listen=env.get("WEBHOOK_LISTEN", "").strip() or "0.0.0.0",  # noqa: S104
         webhook_port=int(port_text),
         webhook_secret=secret,

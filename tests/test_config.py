@@ -53,6 +53,7 @@ def test_self_hosted_server_derives_file_url() -> None:
         ({"TELEGRAM_BOT_TOKEN": TOKEN, "LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
         ({"TELEGRAM_BOT_TOKEN": TOKEN, "WEBHOOK_PORT": "99999"}, "WEBHOOK_PORT"),
         ({"TELEGRAM_BOT_TOKEN": TOKEN, "WEBHOOK_URL": "bot.example.org"}, "WEBHOOK_URL"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "WEBHOOK_URL": "http://bot.example.org/x"}, "https"),
     ],
 )
 def test_bad_variable_is_named(env: dict[str, str], named: str) -> None:

@@ -144,3 +144,54 @@ async def test_updates_sent_while_the_bot_was_down_are_handled(
         await api.wait_for_message(chat_id=GROUP, contains="Nhóm đã được đăng ký", timeout=30)
     finally:
         assert await _stop_bot(process) == 0
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_webhook_mode_when_webhook_url_is_set(api: LocalBotAPI, tmp_path: Path) -> None:
+    import httpx
+
+    port = _free_port()
+    env_extra = {
+        # The public https URL (a reverse proxy ends TLS and forwards to the local port).
+        "WEBHOOK_URL": "https://bot.example.org/cum-thi-dua/telegram",
+        "WEBHOOK_LISTEN": "127.0.0.1",
+        "WEBHOOK_PORT": str(port),
+        "WEBHOOK_SECRET": "s3cr3t_value",
+    }
+    api.add_bot_to_group(GROUP, ADMIN)
+    update = api.send_text(ADMIN, GROUP, "/setup Cụm thi đua số 1 | 2022")
+    saved = {k: os.environ.get(k) for k in env_extra}
+    os.environ.update(env_extra)
+    try:
+        process = await _start_bot(api, tmp_path, tmp_path / "bot.log")
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    try:
+        registered = await api.wait_for_call("setWebhook", timeout=30)
+        assert registered.params["url"] == env_extra["WEBHOOK_URL"]
+        assert registered.params["secret_token"] == "s3cr3t_value"
+        local = f"http://127.0.0.1:{port}/cum-thi-dua/telegram"
+        async with httpx.AsyncClient() as client:
+            # Telegram's call without the secret is refused; with it, handled.
+            refused = await client.post(local, json=update)
+            assert refused.status_code == 403
+            accepted = await client.post(
+                local,
+                json=update,
+                headers={"X-Telegram-Bot-Api-Secret-Token": "s3cr3t_value"},
+            )
+            assert accepted.status_code == 200
+        await api.wait_for_message(chat_id=GROUP, contains="Nhóm đã được đăng ký", timeout=20)
+    finally:
+        assert await _stop_bot(process) == 0
