@@ -45,6 +45,7 @@ GROUP_COMMANDS = (
     ("addunit", N_("Add member units")),
     ("lead", N_("Set the lead unit")),
     ("invite", N_("Invitation link for a unit")),
+    ("voter", N_("Who casts a unit's vote")),
     ("settings", N_("Cluster settings")),
     ("cancel", N_("Stop the current dialogue")),
 )

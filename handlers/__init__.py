@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from handlers import admin, dialogues, errors, group, membership, start, tracking
+from handlers import admin, dialogues, errors, group, membership, start, tracking, voters
 
 if TYPE_CHECKING:
     from handlers.common import BotApp
@@ -18,6 +18,7 @@ def register_all(app: BotApp) -> None:
     start.register(app)
     admin.register(app)
     membership.register(app)
+    voters.register(app)
     group.register(app)
     # group 1: answers to guided dialogues (plain text that no command took)
     dialogues.register(app)

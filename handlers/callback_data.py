@@ -11,6 +11,8 @@ LEAD = "lead1"  # lead1:<unit_id>
 INVITE = "inv1"  # inv1:<unit_id>
 REVOKE = "invrv1"  # invrv1:<invite_id>
 SETTING = "set1"  # set1:<key>:<value>
+VOTER_UNIT = "vot1"  # vot1:<unit_id>
+VOTER = "votp1"  # votp1:<unit_id>:<user_id, 0 = the liaison by default>
 
 _INT = r"(\d{1,18})"
 PATTERNS = {
@@ -19,6 +21,8 @@ PATTERNS = {
     LEAD: re.compile(rf"^{LEAD}:{_INT}$"),
     INVITE: re.compile(rf"^{INVITE}:{_INT}$"),
     REVOKE: re.compile(rf"^{REVOKE}:{_INT}$"),
+    VOTER_UNIT: re.compile(rf"^{VOTER_UNIT}:{_INT}$"),
+    VOTER: re.compile(rf"^{VOTER}:{_INT}:{_INT}$"),
     SETTING: re.compile(rf"^{SETTING}:(lang|plang|join):(vi|en|approve|open)$"),
 }
 

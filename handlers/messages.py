@@ -63,6 +63,8 @@ def _invalid_input(exc: domain.DomainError, t: NullTranslations) -> str:
             "The code {code} is already used by the unit “{name}”. Please choose another "
             "code. No unit was added."
         ).format(code=code, name=html.escape(str(d.get("name", ""))))
+    if field == "voter":
+        return _("The voter of {code} must be one of its liaisons.").format(code=code)
     return _("The command could not be read. Type /help to see how to write it.")
 
 

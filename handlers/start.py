@@ -40,6 +40,7 @@ GROUP_HELP = N_(
     "/addunit &lt;CODE&gt; &lt;full name&gt; – add units, one per line\n"
     "/lead &lt;CODE&gt; – set the lead unit\n"
     "/invite &lt;CODE&gt; – invitation link for a unit's liaison\n"
+    "/voter &lt;CODE&gt; – which liaison casts the unit's vote\n"
     "/settings – language and how liaisons join\n\n"
     "A command sent without its details starts a short guided dialogue; /cancel stops it. "
     "Each command also has a Vietnamese name, e.g. /thietlap, /themdonvi, /donvi."

@@ -12,6 +12,7 @@ from bot.domain import (
     NotACluster,
     NotGroupAdmin,
     NotSecretariat,
+    Person,
     Unit,
     UnitRoster,
     UnknownUnit,
@@ -306,3 +307,55 @@ async def migrate_chat(db: Database, old_chat_id: int, new_chat_id: int, now: da
                 now=now,
             )
     return moved > 0
+
+
+async def unit_liaisons(db: Database, chat_id: int, unit_id: int) -> tuple[Unit, list[Person]]:
+    """Return a unit of the chat's cluster with its liaisons."""
+    async with db.read() as conn:
+        cluster = await require_cluster(conn, chat_id)
+        unit = await units.get_unit(conn, cluster.id, unit_id)
+        if unit is None:
+            raise UnknownUnit(unit_id=unit_id)
+        people_of_unit = [
+            li.person
+            for li in await liaisons.list_liaisons(conn, cluster.id)
+            if li.unit_id == unit.id
+        ]
+    return unit, people_of_unit
+
+
+async def set_voter(
+    db: Database,
+    *,
+    chat_id: int,
+    unit_id: int,
+    voter_user_id: int | None,
+    user_id: int,
+    is_group_admin: bool,
+    now: datetime,
+    update_id: int | None = None,
+) -> tuple[Unit, Person | None]:
+    """Designate which liaison casts the unit's vote (None: the liaison by default)."""
+    async with unit_of_work(db, update_id, now) as conn:
+        cluster = await require_cluster(conn, chat_id)
+        await require_secretariat(conn, cluster, user_id, is_group_admin)
+        unit = await units.get_unit(conn, cluster.id, unit_id)
+        if unit is None:
+            raise UnknownUnit(unit_id=unit_id)
+        voter = None
+        if voter_user_id is not None:
+            liaison = await liaisons.get_liaison(conn, cluster.id, voter_user_id)
+            # The voter represents the unit: only one of its liaisons can be named.
+            if liaison is None or liaison.unit_id != unit.id:
+                raise InvalidInput(field="voter", code=unit.code)
+            voter = liaison.person
+        await units.update_voter(conn, unit.id, voter_user_id)
+        await audit.insert_audit(
+            conn,
+            cluster_id=cluster.id,
+            user_id=user_id,
+            action="voter",
+            detail=f"{unit.code} {voter_user_id}",
+            now=now,
+        )
+    return unit, voter

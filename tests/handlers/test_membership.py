@@ -228,3 +228,40 @@ async def test_units_show_liaisons_and_default_voter(harness: Harness) -> None:
     text = harness.request.last_text(GROUP_ID)
     assert 'Đầu mối: <a href="tg://user?id=1003">Phạm Minh Đức</a>' in text
     assert "Người bỏ phiếu: Phạm Minh Đức (đầu mối, do chưa chỉ định người bỏ phiếu)" in text
+
+
+async def test_secretariat_names_the_voter_among_the_units_liaisons(harness: Harness) -> None:
+    await setup_seed_cluster(harness)
+    await harness.press(ADMIN, "set1:join:open")
+    for person in (DUC_PVEP, TUAN_RVP):
+        await harness.press(person, await _unit_button(harness, "PVEP"))
+    await harness.say(ADMIN, "/nguoibophieu PVEP")
+    buttons = dict(markup_buttons(harness.request.sent(GROUP_ID)[-1]))
+    assert set(buttons) == {"Phạm Minh Đức", "Tuấn Hoàng Anh", "Đầu mối (mặc định)"}
+    # Only the secretariat may choose; a liaison's press changes nothing.
+    await harness.press(DUC_PVEP, buttons["Phạm Minh Đức"])
+    assert harness.request.answers()[-1]["show_alert"] is True
+    assert await harness.scalar("SELECT voter_user_id FROM units WHERE code = 'PVEP'") is None
+    await harness.press(ADMIN, buttons["Tuấn Hoàng Anh"])
+    assert "Anh/chị Tuấn Hoàng Anh sẽ bỏ phiếu thay mặt đơn vị <b>PVEP</b>." in (
+        harness.request.last_text(GROUP_ID)
+    )
+    assert await harness.scalar("SELECT voter_user_id FROM units WHERE code = 'PVEP'") == (
+        TUAN_RVP.id
+    )
+    # A forged payload naming someone who is not the unit's liaison is refused.
+    pvep = await harness.scalar("SELECT id FROM units WHERE code = 'PVEP'")
+    await harness.press(ADMIN, f"votp1:{pvep}:{OUTSIDER.id}")
+    assert "phải là một trong các đầu mối" in harness.request.answers()[-1]["text"]
+    await harness.press(ADMIN, buttons["Đầu mối (mặc định)"])
+    assert await harness.scalar("SELECT voter_user_id FROM units WHERE code = 'PVEP'") is None
+
+
+async def test_voter_of_a_unit_without_liaison_explains(harness: Harness) -> None:
+    await setup_seed_cluster(harness)
+    await harness.say(ADMIN, "/voter")
+    buttons = dict(markup_buttons(harness.request.sent(GROUP_ID)[-1]))
+    await harness.press(ADMIN, buttons["GPV"])
+    assert "chưa có đầu mối" in harness.request.last_text(GROUP_ID)
+    await harness.say(OUTSIDER, "/voter GPV")
+    assert "chỉ thường trực cụm" in harness.request.last_text(GROUP_ID)
