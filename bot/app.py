@@ -21,6 +21,7 @@ from telegram.request import BaseRequest, HTTPXRequest, RequestData
 from bot.clock import Clock, SystemClock
 from bot.deps import Deps
 from bot.i18n import N_, translator
+from bot.scheduler import job_forget_old_updates
 from db.connection import Database
 from handlers import register_all
 from handlers.common import BotApp, BotContext
@@ -115,6 +116,13 @@ def build_application(
     async def post_init(app: BotApp) -> None:
         db = await Database.open(settings.db_path)
         app.bot_data["deps"] = Deps(db=db, settings=settings, clock=clock or SystemClock())
+        if app.job_queue is not None:
+            app.job_queue.run_repeating(
+                job_forget_old_updates,
+                interval=timedelta(hours=6),
+                first=60,
+                name="forget_updates",
+            )
         try:
             await set_commands(app)
         except TelegramError as exc:  # the menu is a convenience; never stop the bot for it

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.domain import AlreadyHandled
-from db.updates import is_handled, mark_handled
+from db.updates import delete_handled_before, is_handled, mark_handled
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -50,3 +51,13 @@ async def already_handled(db: Database, update_id: int) -> bool:
     """Tell whether an update's effects are already committed (a redelivery)."""
     async with db.read() as conn:
         return await is_handled(conn, update_id)
+
+
+# Telegram keeps an unconfirmed update for at most 24 hours; two days is a safe margin.
+HANDLED_UPDATES_KEPT = timedelta(days=2)
+
+
+async def forget_old_updates(db: Database, now: datetime) -> int:
+    """Drop handled update ids too old to be redelivered; return how many."""
+    async with db.transaction() as conn:
+        return await delete_handled_before(conn, now - HANDLED_UPDATES_KEPT)

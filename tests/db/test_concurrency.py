@@ -118,3 +118,19 @@ async def test_crash_mid_unit_of_work_leaves_update_unhandled(tmp_path: Path) ->
         )
     assert await _names(db) == ["A"]
     await db.close()
+
+
+async def test_old_handled_updates_are_forgotten(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from bot.services.common import already_handled, forget_old_updates
+
+    db = await Database.open(tmp_path / "bot.sqlite3")
+    async with unit_of_work(db, 1, NOW - timedelta(days=3)):
+        pass
+    async with unit_of_work(db, 2, NOW - timedelta(hours=1)):
+        pass
+    assert await forget_old_updates(db, NOW) == 1
+    assert not await already_handled(db, 1)
+    assert await already_handled(db, 2)
+    await db.close()
