@@ -10,6 +10,8 @@ from bot import domain
 if TYPE_CHECKING:
     from babel.support import NullTranslations
 
+    from bot.dates import DateParseError
+
 
 def _invalid_input(exc: domain.DomainError, t: NullTranslations) -> str:
     _ = t.gettext
@@ -113,3 +115,20 @@ def render_error(exc: domain.DomainError, t: NullTranslations) -> str:
             "a new one."
         )
     return _("Sorry, this action could not be done. Please try again.")
+
+
+def render_date_error(exc: DateParseError, t: NullTranslations) -> str:
+    """Explain why a date or time was refused, with an example of the right form."""
+    _ = t.gettext
+    reasons = {
+        "empty": _("Please write a date and time."),
+        "invalid": _("That date or time does not exist."),
+        "past": _("That time has already passed."),
+        "ambiguous": _("That time can be read in more than one way (morning or afternoon?)."),
+    }
+    reason = reasons.get(exc.code, _("The date and time could not be read."))
+    return _(
+        "{reason} Please write it like this: <code>{example}</code> (also accepted: "
+        "<code>15/11 17h</code>, <code>17 giờ 00 ngày 15 tháng 11 năm 2022</code>, "
+        "<code>ngày mai 9h</code>, <code>thứ Sáu 14h</code>)."
+    ).format(reason=reason, example=html.escape(exc.example))

@@ -37,3 +37,29 @@ def test_encode_refuses_oversized_or_malformed_payloads() -> None:
         cb.encode(cb.JOIN, "Vietsovpetro")
     with pytest.raises(ValueError, match="bad callback payload"):
         cb.encode(cb.DECIDE, "a", 10**40)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("", "Anh/chị vui lòng ghi ngày và giờ."),
+        ("31/02/2023", "Ngày hoặc giờ này không tồn tại."),
+        ("15/10/2022 17h", "Thời điểm này đã qua."),
+        ("3h 15/11/2022", "buổi sáng hay buổi chiều"),
+        ("hôm nào đó", "Bot chưa đọc được ngày giờ này."),
+    ],
+)
+def test_date_errors_read_as_vietnamese_with_an_example(text: str, reason: str) -> None:
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from bot.dates import DateParseError, parse_datetime
+    from bot.i18n import translator
+    from handlers.messages import render_date_error
+
+    now = datetime(2022, 10, 20, 3, 0, tzinfo=UTC)
+    with pytest.raises(DateParseError) as caught:
+        parse_datetime(text, now, ZoneInfo("Asia/Ho_Chi_Minh"))
+    message = render_date_error(caught.value, translator("vi"))
+    assert message.startswith(reason) or reason in message
+    assert "Anh/chị vui lòng ghi theo dạng: <code>" in message

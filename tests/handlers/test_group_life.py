@@ -102,3 +102,17 @@ async def test_help_in_group_and_private(harness: Harness) -> None:
     assert "Dành cho thường trực cụm" in text and "/thietlap" in text
     await harness.say(OUTSIDER, "/start", chat_id=OUTSIDER.id)
     assert "cuộc trò chuyện riêng" in harness.request.last_text(OUTSIDER.id)
+
+
+async def test_removed_from_the_group_keeps_the_cluster(harness: Harness) -> None:
+    await setup_seed_cluster(harness)
+    update = harness.updates.bot_added(ADMIN)
+    change = update["my_chat_member"]
+    change["old_chat_member"], change["new_chat_member"] = (
+        change["new_chat_member"],
+        {"status": "kicked", "user": change["new_chat_member"]["user"], "until_date": 0},
+    )
+    await harness.feed(update)
+    assert harness.request.sent() == []  # nothing to say to a group it has left
+    assert await harness.scalar("SELECT COUNT(*) FROM units") == 4
+    assert await harness.scalar("SELECT chat_id FROM clusters") == GROUP_ID
