@@ -22,6 +22,7 @@ from handlers.common import (
     is_private,
     mention,
     person_info,
+    press_parts,
     reply,
     require_chat,
     require_group,
@@ -205,10 +206,7 @@ async def _set_lead(update: Update, context: BotContext, code: str) -> None:
 @guarded
 async def cb_lead(update: Update, context: BotContext) -> None:
     """Set the lead unit from a button."""
-    query = update.callback_query
-    parts = cb.decode(cb.LEAD, query.data if query else None)
-    if parts is None:
-        raise UnknownUnit()
+    _query, parts = press_parts(update, cb.LEAD)
     chat = require_chat(update)
     _cluster, units = await membership.list_join_units(context.deps.db, chat.id)
     unit = next((u for u in units if u.id == int(parts[0])), None)
@@ -335,13 +333,7 @@ async def cmd_settings(update: Update, context: BotContext) -> None:
 @guarded
 async def cb_setting(update: Update, context: BotContext) -> None:
     """Apply a settings button after checking who pressed it."""
-    query = update.callback_query
-    assert query is not None
-    parts = cb.decode(cb.SETTING, query.data)
-    if parts is None:
-        await query.answer()
-        return
-    key, value = parts
+    query, (key, value) = press_parts(update, cb.SETTING)
     deps = context.deps
     now = deps.clock.now()
     if key == "plang":

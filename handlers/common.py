@@ -9,7 +9,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from telegram import Chat, Message, Update, User
+from telegram import CallbackQuery, Chat, Message, Update, User
 from telegram.constants import ChatMemberStatus, ChatType, MessageEntityType, MessageLimit
 from telegram.error import BadRequest, ChatMigrated, Forbidden
 from telegram.ext import Application, CallbackContext, ExtBot
@@ -19,6 +19,7 @@ from bot.i18n import pick_locale, translator
 from bot.services import clusters as cluster_service
 from bot.services import membership
 from bot.services.membership import PersonInfo
+from handlers import callback_data as cb
 from handlers.messages import render_error
 
 if TYPE_CHECKING:
@@ -81,6 +82,19 @@ def require_group(update: Update) -> Chat:
     if chat.type not in (ChatType.GROUP, ChatType.SUPERGROUP):
         raise GroupOnly()
     return chat
+
+
+def press_parts(update: Update, prefix: str) -> tuple[CallbackQuery, tuple[str, ...]]:
+    """Return the pressed button's query and payload parts.
+
+    The CallbackQueryHandler's anchored pattern already matched the payload; the parts
+    are ids that the service still checks against the database.
+    """
+    query = update.callback_query
+    parts = cb.decode(prefix, query.data if query else None)
+    if query is None or parts is None:
+        raise RuntimeError(f"press without a {prefix} payload")
+    return query, parts
 
 
 def person_info(user: User) -> PersonInfo:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from bot.domain import InvalidInput, InviteInvalid, StaleRequest, UnknownUnit
+from bot.domain import InvalidInput, InviteInvalid, UnknownUnit
 from bot.i18n import translator
 from bot.services import membership
 from handlers import callback_data as cb
@@ -21,6 +21,7 @@ from handlers.common import (
     is_group_admin,
     mention,
     person_info,
+    press_parts,
     reply,
     require_group,
     require_message,
@@ -61,11 +62,7 @@ async def cmd_join(update: Update, context: BotContext) -> None:
 @guarded
 async def cb_join(update: Update, context: BotContext) -> None:
     """Attach the presser to the unit, or file a request for approval."""
-    query = update.callback_query
-    assert query is not None
-    parts = cb.decode(cb.JOIN, query.data)
-    if parts is None:
-        raise UnknownUnit()
+    query, parts = press_parts(update, cb.JOIN)
     deps = context.deps
     chat = require_group(update)
     user = require_user(update)
@@ -120,11 +117,7 @@ async def cb_join(update: Update, context: BotContext) -> None:
 @guarded
 async def cb_decide(update: Update, context: BotContext) -> None:
     """Approve or reject a join request (secretariat only)."""
-    query = update.callback_query
-    assert query is not None
-    parts = cb.decode(cb.DECIDE, query.data)
-    if parts is None:
-        raise StaleRequest()
+    query, parts = press_parts(update, cb.DECIDE)
     deps = context.deps
     chat = require_group(update)
     decider = require_user(update)
@@ -183,11 +176,7 @@ async def cmd_invite(update: Update, context: BotContext) -> None:
 @guarded
 async def cb_invite(update: Update, context: BotContext) -> None:
     """Make an invitation link for the unit of the pressed button."""
-    query = update.callback_query
-    assert query is not None
-    parts = cb.decode(cb.INVITE, query.data)
-    if parts is None:
-        raise UnknownUnit()
+    query, parts = press_parts(update, cb.INVITE)
     chat = require_group(update)
     _cluster, units = await membership.list_join_units(context.deps.db, chat.id)
     unit = next((u for u in units if u.id == int(parts[0])), None)
@@ -237,11 +226,7 @@ async def _make_invite(update: Update, context: BotContext, code: str) -> None:
 @guarded
 async def cb_revoke(update: Update, context: BotContext) -> None:
     """Revoke an invitation link (secretariat only)."""
-    query = update.callback_query
-    assert query is not None
-    parts = cb.decode(cb.REVOKE, query.data)
-    if parts is None:
-        raise InviteInvalid()
+    query, parts = press_parts(update, cb.REVOKE)
     deps = context.deps
     user = require_user(update)
     invite_id = int(parts[0])

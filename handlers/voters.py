@@ -18,6 +18,7 @@ from handlers.common import (
     command_text,
     edit_quietly,
     guarded,
+    press_parts,
     reply,
     require_group,
     require_message,
@@ -92,11 +93,7 @@ async def _offer_liaisons(update: Update, context: BotContext, unit_id: int) -> 
 @guarded
 async def cb_voter_unit(update: Update, context: BotContext) -> None:
     """After a unit button: show its liaisons."""
-    query = update.callback_query
-    assert query is not None
-    parts = cb.decode(cb.VOTER_UNIT, query.data)
-    if parts is None:
-        raise UnknownUnit()
+    query, parts = press_parts(update, cb.VOTER_UNIT)
     await query.answer()
     await _offer_liaisons(update, context, int(parts[0]))
 
@@ -104,11 +101,7 @@ async def cb_voter_unit(update: Update, context: BotContext) -> None:
 @guarded
 async def cb_voter(update: Update, context: BotContext) -> None:
     """Record the chosen voter (secretariat only)."""
-    query = update.callback_query
-    assert query is not None
-    parts = cb.decode(cb.VOTER, query.data)
-    if parts is None:
-        raise UnknownUnit()
+    query, parts = press_parts(update, cb.VOTER)
     deps = context.deps
     unit, voter = await cluster_service.set_voter(
         deps.db,
