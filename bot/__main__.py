@@ -12,28 +12,29 @@ from bot.config import ConfigError, Settings, load_settings
 HEALTHY_WITHIN_SECONDS = 120
 
 
-class RedactToken(logging.Filter):
-    """Replace the bot token in any log record (httpx logs full URLs that contain it)."""
+class RedactingFormatter(logging.Formatter):
+    """Format records, then cut the bot token out of the whole text, tracebacks included.
 
-    def __init__(self, token: str) -> None:
-        super().__init__()
+    httpx logs request URLs (which hold the token) and an exception's traceback can
+    repeat them; redacting the formatted output covers both.
+    """
+
+    def __init__(self, token: str, fmt: str) -> None:
+        super().__init__(fmt)
         self._token = token
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Rewrite the record's message without the token."""
-        if self._token:
-            message = record.getMessage()
-            if self._token in message:
-                record.msg = message.replace(self._token, "<token>")
-                record.args = None
-        return True
+    def format(self, record: logging.LogRecord) -> str:
+        """Return the formatted record without the token."""
+        text = super().format(record)
+        return text.replace(self._token, "<token>") if self._token else text
 
 
 def setup_logging(settings: Settings) -> None:
     """Log to stderr at LOG_LEVEL, with httpx quiet and the token redacted."""
     handler = logging.StreamHandler()
-    handler.addFilter(RedactToken(settings.token))
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(
+        RedactingFormatter(settings.token, "%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
     logging.basicConfig(level=settings.log_level, handlers=[handler], force=True)
     # httpx logs each request URL at INFO, and the URL holds the token.
     for name in ("httpx", "httpcore"):

@@ -47,6 +47,12 @@ class Person:
     language_code: str | None
     locale: str | None
     started: bool
+    blocked: bool = False
+
+    @property
+    def reachable(self) -> bool:
+        """Whether a private message can reach the person (opened the chat, not blocked)."""
+        return self.started and not self.blocked
 
     @property
     def full_name(self) -> str:
@@ -79,7 +85,7 @@ class JoinRequest:
 
 @dataclass(frozen=True)
 class Invite:
-    """A deep-link token that attaches whoever opens it to one unit."""
+    """A single-use deep-link token that attaches whoever opens it to one unit."""
 
     id: int
     token: str
@@ -87,6 +93,7 @@ class Invite:
     unit_id: int
     revoked: bool
     uses: int
+    expires_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -98,6 +105,7 @@ class Dialogue:
     kind: str
     state: dict[str, object]
     prompt_message_id: int | None
+    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -190,3 +198,9 @@ class GroupOnly(DomainError):
     """The command works only in the cluster's group."""
 
     code = "group_only"
+
+
+class PrivateChatNeeded(DomainError):
+    """The answer must go privately, but the person has not opened the chat with the bot."""
+
+    code = "private_chat_needed"

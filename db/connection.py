@@ -68,4 +68,11 @@ class Database:
             except BaseException:
                 await self._conn.execute("ROLLBACK")
                 raise
-            await self._conn.execute("COMMIT")
+            try:
+                await self._conn.execute("COMMIT")
+            except BaseException:
+                # A failed COMMIT (disk full, I/O error) leaves the transaction open;
+                # roll it back so the next unit of work can BEGIN.
+                if self._conn.in_transaction:
+                    await self._conn.execute("ROLLBACK")
+                raise

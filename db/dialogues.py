@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING
 
 from bot.domain import Dialogue
-from db.util import execute, fetch_one, ts
+from db.util import execute, fetch_one, from_ts, ts
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -18,7 +18,7 @@ async def get_dialogue(conn: aiosqlite.Connection, chat_id: int, user_id: int) -
     """Return the dialogue waiting for this person in this chat."""
     row = await fetch_one(
         conn,
-        """SELECT chat_id, user_id, kind, state, prompt_message_id
+        """SELECT chat_id, user_id, kind, state, prompt_message_id, created_at
            FROM dialogues WHERE chat_id = ? AND user_id = ?""",
         (chat_id, user_id),
     )
@@ -30,6 +30,7 @@ async def get_dialogue(conn: aiosqlite.Connection, chat_id: int, user_id: int) -
         kind=row["kind"],
         state=json.loads(row["state"]),
         prompt_message_id=row["prompt_message_id"],
+        created_at=from_ts(row["created_at"]),
     )
 
 
@@ -51,6 +52,24 @@ async def upsert_dialogue(
                kind = excluded.kind, state = excluded.state,
                prompt_message_id = NULL, created_at = excluded.created_at""",
         (chat_id, user_id, kind, json.dumps(state, ensure_ascii=False), ts(now)),
+    )
+
+
+async def restore_dialogue(conn: aiosqlite.Connection, dialogue: Dialogue) -> None:
+    """Put back a dialogue whose answer was refused, so a corrected reply still counts."""
+    await execute(
+        conn,
+        """INSERT OR REPLACE INTO dialogues
+               (chat_id, user_id, kind, state, prompt_message_id, created_at)
+           VALUES (?, ?, ?, ?, ?, ?)""",
+        (
+            dialogue.chat_id,
+            dialogue.user_id,
+            dialogue.kind,
+            json.dumps(dialogue.state, ensure_ascii=False),
+            dialogue.prompt_message_id,
+            ts(dialogue.created_at),
+        ),
     )
 
 

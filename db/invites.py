@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.domain import Invite
-from db.util import execute, fetch_one, insert, ts
+from db.util import execute, fetch_one, from_ts, insert, ts
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -21,6 +21,7 @@ def _row_to_invite(row: aiosqlite.Row) -> Invite:
         unit_id=row["unit_id"],
         revoked=row["revoked_at"] is not None,
         uses=row["uses"],
+        expires_at=from_ts(row["expires_at"]) if row["expires_at"] else None,
     )
 
 
@@ -28,7 +29,7 @@ async def get_invite_by_token(conn: aiosqlite.Connection, token: str) -> Invite 
     """Return the invite carrying this token."""
     row = await fetch_one(
         conn,
-        """SELECT id, token, cluster_id, unit_id, revoked_at, uses
+        """SELECT id, token, cluster_id, unit_id, revoked_at, uses, expires_at
            FROM invites WHERE token = ?""",
         (token,),
     )
@@ -39,7 +40,7 @@ async def get_invite(conn: aiosqlite.Connection, invite_id: int) -> Invite | Non
     """Return an invite by id."""
     row = await fetch_one(
         conn,
-        """SELECT id, token, cluster_id, unit_id, revoked_at, uses
+        """SELECT id, token, cluster_id, unit_id, revoked_at, uses, expires_at
            FROM invites WHERE id = ?""",
         (invite_id,),
     )
@@ -54,13 +55,14 @@ async def insert_invite(
     unit_id: int,
     created_by: int,
     now: datetime,
+    expires_at: datetime,
 ) -> int:
     """Store a new invite and return its id."""
     return await insert(
         conn,
-        """INSERT INTO invites (token, cluster_id, unit_id, created_by, created_at)
-           VALUES (?, ?, ?, ?, ?)""",
-        (token, cluster_id, unit_id, created_by, ts(now)),
+        """INSERT INTO invites (token, cluster_id, unit_id, created_by, created_at, expires_at)
+           VALUES (?, ?, ?, ?, ?, ?)""",
+        (token, cluster_id, unit_id, created_by, ts(now), ts(expires_at)),
     )
 
 

@@ -41,7 +41,7 @@ async def get_liaison(conn: aiosqlite.Connection, cluster_id: int, user_id: int)
         conn,
         """SELECT l.cluster_id, l.unit_id, l.via, l.joined_at,
                   p.user_id, p.first_name, p.last_name, p.username, p.language_code,
-                  p.locale, p.started
+                  p.locale, p.started, p.blocked
            FROM liaisons l JOIN people p ON p.user_id = l.user_id
            WHERE l.cluster_id = ? AND l.user_id = ?""",
         (cluster_id, user_id),
@@ -55,7 +55,7 @@ async def list_liaisons(conn: aiosqlite.Connection, cluster_id: int) -> list[Lia
         conn,
         """SELECT l.cluster_id, l.unit_id, l.via, l.joined_at,
                   p.user_id, p.first_name, p.last_name, p.username, p.language_code,
-                  p.locale, p.started
+                  p.locale, p.started, p.blocked
            FROM liaisons l JOIN people p ON p.user_id = l.user_id
            WHERE l.cluster_id = ?
            ORDER BY l.unit_id, l.joined_at""",

@@ -23,6 +23,7 @@ def row_to_person(row: aiosqlite.Row) -> Person:
         language_code=row["language_code"],
         locale=row["locale"],
         started=bool(row["started"]),
+        blocked=bool(row["blocked"]),
     )
 
 
@@ -30,7 +31,8 @@ async def get_person(conn: aiosqlite.Connection, user_id: int) -> Person | None:
     """Return a person by Telegram user id."""
     row = await fetch_one(
         conn,
-        """SELECT user_id, first_name, last_name, username, language_code, locale, started
+        """SELECT user_id, first_name, last_name, username, language_code, locale, started,
+                  blocked
            FROM people WHERE user_id = ?""",
         (user_id,),
     )

@@ -115,9 +115,16 @@ async def _do_setup(update: Update, context: BotContext, text: str) -> None:
 @guarded
 async def cmd_addunit(update: Update, context: BotContext) -> None:
     """Add one unit per line: `<CODE> <full name>`."""
-    require_group(update)
+    chat = require_group(update)
     text = command_text(require_message(update))
     if not text:
+        # Refuse before asking: only the secretariat gets the guided dialogue.
+        await cluster_service.check_secretariat(
+            context.deps.db,
+            chat.id,
+            require_user(update).id,
+            await sender_is_admin(update, context),
+        )
         _ = (await translations(update, context)).gettext
         await ask(
             update,
@@ -169,6 +176,9 @@ async def cmd_lead(update: Update, context: BotContext) -> None:
     if text:
         await _set_lead(update, context, text)
         return
+    await cluster_service.check_secretariat(
+        context.deps.db, chat.id, require_user(update).id, await sender_is_admin(update, context)
+    )
     _ = (await translations(update, context)).gettext
     _cluster, units = await membership.list_join_units(context.deps.db, chat.id)
     if not units:
@@ -321,11 +331,9 @@ async def cmd_settings(update: Update, context: BotContext) -> None:
         await reply(update, text, markup)
         return
     chat = require_group(update)
-    async with context.deps.db.read() as conn:
-        cluster = await cluster_service.require_cluster(conn, chat.id)
-        await cluster_service.require_secretariat(
-            conn, cluster, require_user(update).id, await sender_is_admin(update, context)
-        )
+    cluster = await cluster_service.check_secretariat(
+        context.deps.db, chat.id, require_user(update).id, await sender_is_admin(update, context)
+    )
     text, markup = _settings_view(t, cluster)
     await reply(update, text, markup)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import html
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -27,8 +28,10 @@ if TYPE_CHECKING:
     from telegram import InlineKeyboardMarkup
 
     from bot.deps import Deps
+    from bot.domain import Person
 
 log = logging.getLogger(__name__)
+_TAG_RE = re.compile(r"<[^>]+>")
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
@@ -123,6 +126,15 @@ def mention(user_id: int, name: str) -> str:
     return f'<a href="tg://user?id={user_id}">{html.escape(name)}</a>'
 
 
+def private_locale(person: Person | None, default: str) -> str:
+    """The language to write to a person privately: their choice, else Telegram's, else default."""
+    return pick_locale(
+        chosen=person.locale if person else None,
+        telegram_language=person.language_code if person else None,
+        default=default,
+    )
+
+
 async def locale_of(update: Update, context: BotContext) -> str:
     """Pick the language to answer in: the cluster's in a group, the person's in private."""
     deps = context.deps
@@ -175,7 +187,8 @@ async def reply(
 ) -> Message | None:
     """Answer in the update's chat, split into parts when longer than Telegram allows."""
     message = require_message(update)
-    parts = split_text(text)
+    # Telegram refuses empty messages: blank parts (from runs of empty lines) are skipped.
+    parts = [p for p in split_text(text) if p.strip()]
     sent: Message | None = None
     for index, part in enumerate(parts):
         markup = reply_markup if index == len(parts) - 1 else None
@@ -184,23 +197,27 @@ async def reply(
 
 
 def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
-    """Cut text at line breaks into parts of at most `limit` characters."""
+    """Cut text at line breaks into parts of at most `limit` characters.
+
+    A single line longer than the limit is cut where it must be.
+    """
     parts: list[str] = []
-    current = ""
+    current: str | None = None
     for line in text.split("\n"):
         while len(line) > limit:
-            if current:
+            if current is not None:
                 parts.append(current)
-                current = ""
+                current = None
             parts.append(line[:limit])
             line = line[limit:]
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
+        if current is None:
+            current = line
+        elif len(current) + 1 + len(line) <= limit:
+            current = f"{current}\n{line}"
+        else:
             parts.append(current)
             current = line
-        else:
-            current = candidate
-    if current or not parts:
+    if current is not None:
         parts.append(current)
     return parts
 
@@ -230,7 +247,7 @@ async def send_private(
 ) -> Message | None:
     """Write to a person privately if they opened the chat with the bot; else do nothing."""
     person = await membership.get_person(context.deps.db, user_id)
-    if person is None or not person.started:
+    if person is None or not person.reachable:
         return None
     return await send_safe(context, user_id, text, reply_markup)
 
@@ -270,12 +287,15 @@ def guarded(func: H) -> H:
             await func(update, context)
         except AlreadyHandled:
             log.info("update %s already handled; skipped", update.update_id)
+            if update.callback_query is not None:
+                await update.callback_query.answer()  # stop the button's spinner
         except DomainError as exc:
             t = await translations(update, context)
             text = render_error(exc, t)
             if update.callback_query is not None:
-                # Alerts hold at most 200 characters.
-                await update.callback_query.answer(text[:200], show_alert=True)
+                # Alerts are plain text of at most 200 characters.
+                plain = html.unescape(_TAG_RE.sub("", text))
+                await update.callback_query.answer(plain[:200], show_alert=True)
             elif update.effective_message is not None:
                 await reply(update, text)
 

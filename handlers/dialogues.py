@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from telegram import ForceReply
 from telegram.ext import MessageHandler, filters
 
+from bot.domain import InvalidInput
 from bot.services import dialogues
 from handlers.common import (
     BotApp,
@@ -48,18 +49,26 @@ async def on_text(update: Update, context: BotContext) -> None:
     """Hand a text to the dialogue waiting for it, if any."""
     message = require_message(update)
     reply_to = message.reply_to_message.message_id if message.reply_to_message else None
+    deps = context.deps
     dialogue = await dialogues.take_dialogue(
-        context.deps.db,
+        deps.db,
         chat_id=require_chat(update).id,
         user_id=require_user(update).id,
         reply_to=reply_to,
         private=is_private(update),
+        now=deps.clock.now(),
     )
     if dialogue is None:
         return
     continuation = CONTINUATIONS.get(dialogue.kind)
-    if continuation is not None:
+    if continuation is None:
+        return
+    try:
         await continuation(update, context, message.text or "")
+    except InvalidInput:
+        # A mistyped answer: keep waiting, so a corrected reply to the same prompt counts.
+        await dialogues.restore_dialogue(deps.db, dialogue)
+        raise
 
 
 def register(app: BotApp) -> None:

@@ -18,7 +18,11 @@ async def on_error(update: object, context: BotContext) -> None:
         return
     try:
         _ = (await translations(update, context)).gettext
-        text = _("Sorry, something went wrong and nothing was changed. Please try again.")
+        # Neutral on purpose: the failure may come after a commit (e.g. a send that failed).
+        text = _(
+            "Sorry, something went wrong. Please check the result (for example with /units) "
+            "and try again if needed."
+        )
         if update.callback_query is not None:
             await update.callback_query.answer(text, show_alert=True)
         elif update.effective_message is not None:

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from bot.domain import InvalidInput, InviteInvalid, UnknownUnit
-from bot.i18n import translator
+from bot.domain import InvalidInput, InviteInvalid, PrivateChatNeeded, UnknownUnit
+from bot.i18n import format_date, translator
+from bot.services import clusters as cluster_service
 from bot.services import membership
 from handlers import callback_data as cb
 from handlers.common import (
@@ -22,6 +23,7 @@ from handlers.common import (
     mention,
     person_info,
     press_parts,
+    private_locale,
     reply,
     require_group,
     require_message,
@@ -145,9 +147,9 @@ async def cb_decide(update: Update, context: BotContext) -> None:
         await send_private(
             context,
             person.user_id,
-            _decision_note(person.locale or decision.cluster.locale, decision.approved).format(
-                unit=_unit_label(decision.unit), cluster=html.escape(decision.cluster.name)
-            ),
+            _decision_note(
+                private_locale(person, decision.cluster.locale), decision.approved
+            ).format(unit=_unit_label(decision.unit), cluster=html.escape(decision.cluster.name)),
         )
 
 
@@ -164,6 +166,12 @@ async def cmd_invite(update: Update, context: BotContext) -> None:
     chat = require_group(update)
     code = command_text(require_message(update))
     if not code:
+        await cluster_service.check_secretariat(
+            context.deps.db,
+            chat.id,
+            require_user(update).id,
+            await sender_is_admin(update, context),
+        )
         _cluster, units = await membership.list_join_units(context.deps.db, chat.id)
         if not units:
             raise InvalidInput(field="unit_lines")
@@ -182,45 +190,71 @@ async def cb_invite(update: Update, context: BotContext) -> None:
     unit = next((u for u in units if u.id == int(parts[0])), None)
     if unit is None:
         raise UnknownUnit()
-    await _make_invite(update, context, unit.code)
+    # Answer at once: the sends below are paced and a query expires after a few seconds.
     await query.answer()
+    await _make_invite(update, context, unit.code)
+
+
+def _invite_message(
+    locale: str, unit: Unit, *, link: str, expiry: str, invite_id: int
+) -> tuple[str, InlineKeyboardMarkup]:
+    _ = translator(locale).gettext
+    text = _(
+        "Invitation link for the liaison of {unit}:\n{link}\n\nWhoever opens it becomes a "
+        "liaison of this unit, so send it only to that person. It works once and expires on "
+        "{expiry}. Press the button below to revoke it."
+    ).format(unit=_unit_label(unit), link=html.escape(link), expiry=expiry)
+    markup = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(_("Revoke link"), callback_data=cb.encode(cb.REVOKE, invite_id))]]
+    )
+    return text, markup
 
 
 async def _make_invite(update: Update, context: BotContext, code: str) -> None:
     deps = context.deps
     chat = require_group(update)
     user = require_user(update)
+    is_admin = await sender_is_admin(update, context)
+    await cluster_service.check_secretariat(deps.db, chat.id, user.id, is_admin)
+    # Whoever opens the link becomes a liaison: it goes only to the issuer's private chat.
+    person = await membership.get_person(deps.db, user.id)
+    if person is None or not person.reachable:
+        raise PrivateChatNeeded(bot_username=context.bot.username)
     invite, unit = await membership.create_invite(
         deps.db,
         chat_id=chat.id,
         code=code,
         user_id=user.id,
-        is_group_admin=await sender_is_admin(update, context),
+        is_group_admin=is_admin,
         now=deps.clock.now(),
         update_id=update.update_id,
     )
-    _ = (await translations(update, context)).gettext
-    link = f"https://t.me/{context.bot.username}?start={invite.token}"
-    text = _(
-        "Invitation link for the liaison of {unit}:\n{link}\n\nWhoever opens it becomes a "
-        "liaison of this unit, so send it only to that person. Press the button below to "
-        "revoke it."
-    ).format(unit=_unit_label(unit), link=html.escape(link))
-    markup = InlineKeyboardMarkup(
-        [[InlineKeyboardButton(_("Revoke link"), callback_data=cb.encode(cb.REVOKE, invite.id))]]
+    text, markup = _invite_message(
+        private_locale(person, deps.settings.locale),
+        unit,
+        link=f"https://t.me/{context.bot.username}?start={invite.token}",
+        expiry=format_date(invite.expires_at or deps.clock.now(), deps.settings.tz),
+        invite_id=invite.id,
     )
-    # The link attaches whoever opens it: prefer the private chat over the group.
-    sent = await send_private(context, user.id, text, markup)
-    if sent is not None:
-        await send_safe(
-            context,
-            chat.id,
-            _("I have sent the invitation link for {code} to {who} privately.").format(
-                code=html.escape(unit.code), who=mention(user.id, user.full_name)
-            ),
+    if await send_private(context, user.id, text, markup) is None:
+        # Blocked since we last heard from them: the link must not linger unsent.
+        await membership.revoke_invite(
+            deps.db,
+            chat_id=chat.id,
+            invite_id=invite.id,
+            user_id=user.id,
+            is_group_admin=is_admin,
+            now=deps.clock.now(),
         )
-    else:
-        await send_safe(context, chat.id, text, markup)
+        raise PrivateChatNeeded(bot_username=context.bot.username)
+    _ = (await translations(update, context)).gettext
+    await send_safe(
+        context,
+        chat.id,
+        _("I have sent the invitation link for {code} to {who} privately.").format(
+            code=html.escape(unit.code), who=mention(user.id, user.full_name)
+        ),
+    )
 
 
 @guarded

@@ -109,10 +109,15 @@ def render_error(exc: domain.DomainError, t: NullTranslations) -> str:
         return _("Your request to join is waiting for the cluster secretariat's approval.")
     if isinstance(exc, domain.StaleRequest):
         return _("This request has already been handled.")
+    if isinstance(exc, domain.PrivateChatNeeded):
+        return _(
+            "Invitation links are sent only in the private chat. Please open "
+            "https://t.me/{bot}, press Start, then send the command again in the group."
+        ).format(bot=html.escape(str(d.get("bot_username", ""))))
     if isinstance(exc, domain.InviteInvalid):
         return _(
-            "This invitation link is no longer valid. Please ask the cluster secretariat for "
-            "a new one."
+            "This invitation link is no longer valid (it works once and expires after 7 days). "
+            "Please ask the cluster secretariat for a new one."
         )
     return _("Sorry, this action could not be done. Please try again.")
 

@@ -3,29 +3,35 @@
 from __future__ import annotations
 
 import html
+import logging
 from typing import TYPE_CHECKING
 
+from telegram.error import BadRequest
 from telegram.ext import CommandHandler, filters
 
-from bot.i18n import N_
+from bot.i18n import N_, translator
 from bot.services import membership
 from bot.services.dialogues import cancel_dialogue
-from bot.services.membership import INVITE_PREFIX
+from bot.services.membership import INVITE_PREFIX, Redeemed
 from handlers.common import (
     BotApp,
     BotContext,
     command_text,
     guarded,
     is_private,
+    mention,
     person_info,
     reply,
     require_chat,
     require_user,
+    send_safe,
     translations,
 )
 
 if TYPE_CHECKING:
-    from telegram import Update
+    from telegram import Update, User
+
+log = logging.getLogger(__name__)
 
 GROUP_HELP = N_(
     "<b>Emulation cluster bot</b>\n"
@@ -93,6 +99,27 @@ async def _redeem(update: Update, context: BotContext, token: str) -> None:
             "reminders and secret ballots in this chat."
         ).format(unit=unit, cluster=cluster),
     )
+    await _announce_in_group(context, result, require_user(update))
+
+
+async def _announce_in_group(context: BotContext, result: Redeemed, user: User) -> None:
+    """Tell the group who joined by invitation; retire the join request it made moot."""
+    _ = translator(result.cluster.locale).gettext
+    text = _("{who} is now the liaison of {unit} (through an invitation link).").format(
+        who=mention(user.id, user.full_name),
+        unit=f"<b>{html.escape(result.unit.code)}</b> – {html.escape(result.unit.name)}",
+    )
+    superseded = result.superseded
+    if superseded is not None and superseded.message_id is not None:
+        try:
+            # Replacing the text also removes the approve/reject buttons.
+            await context.bot.edit_message_text(
+                text, chat_id=result.cluster.chat_id, message_id=superseded.message_id
+            )
+            return
+        except BadRequest as exc:
+            log.info("could not retire join request message: %s", exc)
+    await send_safe(context, result.cluster.chat_id, text)
 
 
 @guarded

@@ -36,11 +36,9 @@ if TYPE_CHECKING:
 async def cmd_voter(update: Update, context: BotContext) -> None:
     """Offer the units, or the liaisons of the unit named, as buttons."""
     chat = require_group(update)
-    async with context.deps.db.read() as conn:
-        cluster = await cluster_service.require_cluster(conn, chat.id)
-        await cluster_service.require_secretariat(
-            conn, cluster, require_user(update).id, await sender_is_admin(update, context)
-        )
+    await cluster_service.check_secretariat(
+        context.deps.db, chat.id, require_user(update).id, await sender_is_admin(update, context)
+    )
     _cluster, units = await membership.list_join_units(context.deps.db, chat.id)
     code = cluster_service.normalise_code(command_text(require_message(update)))
     _ = (await translations(update, context)).gettext
@@ -94,6 +92,12 @@ async def _offer_liaisons(update: Update, context: BotContext, unit_id: int) -> 
 async def cb_voter_unit(update: Update, context: BotContext) -> None:
     """After a unit button: show its liaisons."""
     query, parts = press_parts(update, cb.VOTER_UNIT)
+    await cluster_service.check_secretariat(
+        context.deps.db,
+        require_group(update).id,
+        require_user(update).id,
+        await sender_is_admin(update, context),
+    )
     await query.answer()
     await _offer_liaisons(update, context, int(parts[0]))
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.__main__ import RedactToken
+from bot.__main__ import RedactingFormatter
 from bot.config import ConfigError, load_settings
 
 TOKEN = "123456789:AAE-secret_token_value"
@@ -102,9 +102,9 @@ def test_health_without_heartbeat_is_unhealthy(tmp_path: Path) -> None:
     assert result.returncode == 0
 
 
-def test_token_is_redacted_from_log_records(caplog: pytest.LogCaptureFixture) -> None:
+def test_token_is_redacted_from_log_lines_and_tracebacks() -> None:
+    formatter = RedactingFormatter(TOKEN, "%(levelname)s %(message)s")
     logger = logging.getLogger("test.redact")
-    handler_filter = RedactToken(TOKEN)
     record = logger.makeRecord(
         "httpx",
         logging.INFO,
@@ -114,6 +114,17 @@ def test_token_is_redacted_from_log_records(caplog: pytest.LogCaptureFixture) ->
         (TOKEN,),
         None,
     )
-    assert handler_filter.filter(record)
-    assert TOKEN not in record.getMessage()
-    assert "<token>" in record.getMessage()
+    assert formatter.format(record) == (
+        "INFO HTTP Request: POST https://api.telegram.org/bot<token>/getUpdates"
+    )
+    try:
+        raise RuntimeError(f"GET https://api.telegram.org/file/bot{TOKEN}/documents/a.pdf")
+    except RuntimeError:
+        import sys as _sys
+
+        failing = logger.makeRecord(
+            "bot", logging.ERROR, __file__, 1, "download failed", (), _sys.exc_info()
+        )
+    text = formatter.format(failing)
+    assert "Traceback" in text
+    assert TOKEN not in text

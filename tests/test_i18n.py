@@ -71,9 +71,9 @@ def test_vietnamese_text_addresses_people_politely() -> None:
 
 
 def test_translator_falls_back_to_vietnamese_and_translates() -> None:
-    assert translator("vi").gettext("Approve") == "Đồng ý"
+    assert translator("vi").gettext("Approve") == "Duyệt"
     assert translator("en").gettext("Approve") == "Approve"
-    assert translator("xx").gettext("Approve") == "Đồng ý"
+    assert translator("xx").gettext("Approve") == "Duyệt"
 
 
 def test_format_when_reads_like_vietnamese() -> None:

@@ -31,7 +31,9 @@ if TYPE_CHECKING:
 MAX_CLUSTER_NAME = 120
 MAX_UNIT_NAME = 200
 CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9_.-]{0,19}$")
-_LINE_RE = re.compile(r"^(\S+)\s*(?:[-–—:|]\s*)?(.*)$")
+# The code runs up to a space or a separator people type ("VSP: …", "VSP – …", "VSP | …").
+_LINE_RE = re.compile(r"^([^\s:|–—]+)(.*)$")
+_SEPARATORS = " \t:|–—-"
 JOIN_POLICIES = ("approve", "open")
 
 
@@ -79,8 +81,9 @@ def parse_unit_lines(text: str) -> list[UnitLine]:
         match = _LINE_RE.match(line)
         if match is None:  # pragma: no cover - \S+ always matches a non-empty line
             raise InvalidInput(field="unit_line", line=number, text=line)
-        code = normalise_code(match.group(1))
-        name = clean_text(match.group(2))
+        # "VSP- name" and "VSP - name" both mean code VSP; "PV-GAS name" keeps its hyphen.
+        code = normalise_code(match.group(1).rstrip("-"))
+        name = clean_text(match.group(2).lstrip(_SEPARATORS))
         if not CODE_RE.match(code):
             raise InvalidInput(field="unit_code", line=number, text=line)
         if not name:
@@ -128,6 +131,16 @@ async def require_secretariat(
     """Raise NotSecretariat unless the person is secretariat."""
     if not await is_secretariat(conn, cluster, user_id, is_group_admin):
         raise NotSecretariat(cluster_id=cluster.id)
+
+
+async def check_secretariat(
+    db: Database, chat_id: int, user_id: int, is_group_admin: bool
+) -> Cluster:
+    """Return the chat's cluster if the person is its secretariat; raise otherwise."""
+    async with db.read() as conn:
+        cluster = await require_cluster(conn, chat_id)
+        await require_secretariat(conn, cluster, user_id, is_group_admin)
+    return cluster
 
 
 async def setup_cluster(

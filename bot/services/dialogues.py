@@ -34,7 +34,13 @@ async def remember_prompt(db: Database, chat_id: int, user_id: int, message_id: 
 
 
 async def take_dialogue(
-    db: Database, *, chat_id: int, user_id: int, reply_to: int | None, private: bool
+    db: Database,
+    *,
+    chat_id: int,
+    user_id: int,
+    reply_to: int | None,
+    private: bool,
+    now: datetime,
 ) -> Dialogue | None:
     """Return and end the dialogue this text answers, if any.
 
@@ -45,10 +51,19 @@ async def take_dialogue(
         dialogue = await dialogues.get_dialogue(conn, chat_id, user_id)
         if dialogue is None:
             return None
+        if now - dialogue.created_at > DIALOGUE_TTL:
+            await dialogues.delete_dialogue(conn, chat_id, user_id)
+            return None
         if not private and reply_to != dialogue.prompt_message_id:
             return None
         await dialogues.delete_dialogue(conn, chat_id, user_id)
     return dialogue
+
+
+async def restore_dialogue(db: Database, dialogue: Dialogue) -> None:
+    """Wait again for an answer that was refused, so the person can correct it."""
+    async with db.transaction() as conn:
+        await dialogues.restore_dialogue(conn, dialogue)
 
 
 async def cancel_dialogue(db: Database, chat_id: int, user_id: int) -> bool:

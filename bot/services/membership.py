@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.domain import (
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
     from db.connection import Database
 
 INVITE_PREFIX = "inv_"
+# Long enough to reach a busy liaison, short enough that a forwarded link goes stale.
+INVITE_LIFETIME = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,8 @@ class Redeemed:
     cluster: Cluster
     unit: Unit
     already: bool
+    # A join request the invite made moot; its group message still shows buttons.
+    superseded: JoinRequest | None = None
 
 
 async def record_person(db: Database, info: PersonInfo, *, started: bool, now: datetime) -> None:
@@ -142,8 +147,12 @@ async def request_join(
         await _check_not_attached(conn, cluster, info.user_id)
         pending = await liaisons.get_pending_join_request(conn, cluster.id, info.user_id)
         if pending is not None:
+            if pending.message_id is None:
+                # The buttons never reached the group (send failed, or a crash): post again.
+                return JoinOutcome(cluster, unit, joined=False, request=pending)
             raise JoinPending(request_id=pending.id)
-        if cluster.join_policy == "open":
+        # Liaisons of the lead unit are secretariat: that is never granted without approval.
+        if cluster.join_policy == "open" and unit.id != cluster.lead_unit_id:
             await liaisons.insert_liaison(
                 conn,
                 cluster_id=cluster.id,
@@ -254,7 +263,13 @@ async def create_invite(
         # 64-character deep-link payload and can't be guessed.
         token = INVITE_PREFIX + secrets.token_urlsafe(24)
         invite_id = await invites.insert_invite(
-            conn, token=token, cluster_id=cluster.id, unit_id=unit.id, created_by=user_id, now=now
+            conn,
+            token=token,
+            cluster_id=cluster.id,
+            unit_id=unit.id,
+            created_by=user_id,
+            now=now,
+            expires_at=now + INVITE_LIFETIME,
         )
         await audit.insert_audit(
             conn, cluster_id=cluster.id, user_id=user_id, action="invite", detail=code, now=now
@@ -317,6 +332,9 @@ async def redeem_invite(
         current = await liaisons.get_liaison(conn, cluster.id, info.user_id)
         if current is not None and current.unit_id == unit.id:
             return Redeemed(cluster, unit, already=True)
+        # Single use and short-lived: a forwarded or leaked link attaches no one else.
+        if invite.uses > 0 or (invite.expires_at is not None and now >= invite.expires_at):
+            raise InviteInvalid()
         await _check_not_attached(conn, cluster, info.user_id)
         await liaisons.insert_liaison(
             conn,
@@ -332,6 +350,7 @@ async def redeem_invite(
         pending = await liaisons.get_pending_join_request(conn, cluster.id, info.user_id)
         if pending is not None:
             await liaisons.decide_join_request(conn, pending.id, "cancelled", info.user_id, now)
+            pending = await liaisons.get_join_request(conn, pending.id)
         await audit.insert_audit(
             conn,
             cluster_id=cluster.id,
@@ -340,7 +359,7 @@ async def redeem_invite(
             detail=unit.code,
             now=now,
         )
-    return Redeemed(cluster, unit, already=False)
+    return Redeemed(cluster, unit, already=False, superseded=pending)
 
 
 async def list_join_units(db: Database, chat_id: int) -> tuple[Cluster, list[Unit]]:

@@ -98,13 +98,15 @@ async def test_seed_cluster_setup_end_to_end(api: LocalBotAPI, tmp_path: Path) -
         api.send_text(HA, GROUP, "/thamgia")
         menu = await api.wait_for_message(chat_id=GROUP, contains="đơn vị nào")
         api.press(HA, GROUP, menu.message_id, menu.button("VSP"))
-        request = await api.wait_for_message(chat_id=GROUP, contains="đề nghị làm đầu mối")
-        api.press(ADMIN, GROUP, request.message_id, request.button("Đồng ý"))
+        request = await api.wait_for_message(chat_id=GROUP, contains="xin làm đầu mối")
+        api.press(ADMIN, GROUP, request.message_id, request.button("Duyệt"))
         await api.wait_for_message(chat_id=GROUP, contains="người duyệt")
 
         # Đức joins through an invitation link, which also opens his private chat.
+        api.send_text(ADMIN, ADMIN, "/start")
+        await api.wait_for_message(chat_id=ADMIN, contains="Bot điều phối cụm thi đua")
         api.send_text(ADMIN, GROUP, "/invite PVEP")
-        invite = await api.wait_for_message(chat_id=GROUP, contains="?start=inv_")
+        invite = await api.wait_for_message(chat_id=ADMIN, contains="?start=inv_")
         token = re.search(r"start=(inv_[A-Za-z0-9_-]+)", invite.plain or "")
         assert token is not None
         api.send_text(DUC, DUC, f"/start {token.group(1)}")

@@ -13,16 +13,14 @@ NEW_GROUP_ID = -1009876543210
 async def test_added_to_a_group_greets_and_warns_about_privacy(harness: Harness) -> None:
     await harness.feed(harness.updates.bot_added(ADMIN))
     text = harness.request.last_text(GROUP_ID)
-    assert text.startswith("Xin chào các anh/chị! Tôi là bot điều phối cụm thi đua")
+    assert text.startswith("Xin chào các anh/chị! Đây là bot điều phối cụm thi đua")
     assert "/thietlap Cụm thi đua số 1 | 2022" in text
     assert "đặt bot làm quản trị viên" in text and "/setprivacy" in text
 
 
 async def test_added_as_admin_says_documents_are_visible(harness: Harness) -> None:
     await harness.feed(harness.updates.bot_added(ADMIN, status="administrator"))
-    assert "✅ Bot đã nhận được tài liệu gửi trong nhóm này." in harness.request.last_text(
-        GROUP_ID
-    )
+    assert "✅ Bot có thể nhận tài liệu gửi trong nhóm này." in harness.request.last_text(GROUP_ID)
 
 
 async def test_added_back_to_an_existing_cluster_says_records_are_kept(harness: Harness) -> None:
@@ -60,7 +58,7 @@ async def test_send_to_migrated_group_follows_the_new_id(harness: Harness) -> No
     )
     await harness.press(DUC_PVEP, data)
     # The approval request reached the new chat, and the cluster followed it.
-    assert "đề nghị làm đầu mối của đơn vị" in harness.request.last_text(NEW_GROUP_ID)
+    assert "xin làm đầu mối của đơn vị" in harness.request.last_text(NEW_GROUP_ID)
     assert await harness.scalar("SELECT chat_id FROM clusters") == NEW_GROUP_ID
     assert await harness.scalar("SELECT message_id FROM join_requests") is not None
 
@@ -70,9 +68,18 @@ async def test_person_who_blocked_the_bot_is_remembered(harness: Harness) -> Non
     await harness.say(ADMIN, "/start", chat_id=ADMIN.id)
     harness.request.fail("sendMessage", Failure(403, "Forbidden: bot was blocked by the user"))
     await harness.say(ADMIN, "/invite GPV")
-    # The private send failed with 403: the link is posted in the group instead.
-    assert "?start=inv_" in harness.request.last_text(GROUP_ID)
+    # The private send failed with 403: the link is withdrawn, never posted in the group.
+    assert "Đường dẫn mời chỉ được gửi qua tin nhắn riêng" in harness.request.last_text(GROUP_ID)
+    assert await harness.scalar("SELECT revoked_at IS NOT NULL FROM invites") == 1
     assert await harness.scalar("SELECT blocked FROM people WHERE user_id = ?", ADMIN.id) == 1
+    # Known to be blocked: no private message is even attempted.
+    harness.request.clear()
+    await harness.say(ADMIN, "/invite GPV")
+    assert harness.request.sent(ADMIN.id) == []
+    # Writing to the bot again unblocks.
+    await harness.say(ADMIN, "/start", chat_id=ADMIN.id)
+    await harness.say(ADMIN, "/invite GPV")
+    assert "?start=inv_" in harness.request.last_text(ADMIN.id)
 
 
 async def test_command_menu_is_registered_in_both_languages_and_scopes(harness: Harness) -> None:

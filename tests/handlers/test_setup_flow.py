@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.fakes import Failure, markup_buttons
 from tests.harness import Harness
 from tests.updates import (
@@ -32,7 +34,7 @@ async def test_setup_registers_the_group_and_explains_next_steps(harness: Harnes
     assert "Nhóm đã được đăng ký là cụm thi đua “Cụm thi đua số 1” (năm 2022)." in text
     assert "/themdonvi" in text
     # Not an admin and privacy mode on: the bot says it cannot see documents and how to fix it.
-    assert "chưa nhận được tài liệu" in text and "/setprivacy" in text
+    assert "chưa thể nhận tài liệu" in text and "/setprivacy" in text
     assert await harness.rows("SELECT chat_id, name, year, locale, tz FROM clusters") == [
         (GROUP_ID, "Cụm thi đua số 1", 2022, "vi", "Asia/Ho_Chi_Minh")
     ]
@@ -42,7 +44,7 @@ async def test_setup_says_documents_are_visible_when_bot_is_admin(harness: Harne
     harness.request.bot_status = "administrator"
     await harness.say(ADMIN, "/thietlap Cụm thi đua số 1")
     text = harness.request.last_text(GROUP_ID)
-    assert "Bot đã nhận được tài liệu gửi trong nhóm này." in text
+    assert "Bot có thể nhận tài liệu gửi trong nhóm này." in text
     # Without a year, the current year in Vietnam is taken.
     assert await harness.scalar("SELECT year FROM clusters") == 2022
 
@@ -293,3 +295,67 @@ async def test_error_in_telegram_call_is_reported_politely(harness: Harness) -> 
     await harness.say(ADMIN, "/addunit BSR Công ty Lọc hóa dầu Bình Sơn")
     assert "đã có lỗi xảy ra" in harness.request.last_text(GROUP_ID)
     assert await harness.scalar("SELECT COUNT(*) FROM units WHERE code = 'BSR'") == 0
+
+
+async def test_a_corrected_dialogue_answer_still_counts(harness: Harness) -> None:
+    await harness.say(ADMIN, "/setup Cụm thi đua số 1 | 2022")
+    await harness.say(ADMIN, "/addunit")
+    reply_to = {
+        "message_id": harness.request.last_message_id(GROUP_ID),
+        "date": 0,
+        "chat": {"id": GROUP_ID, "type": "supergroup"},
+    }
+    await harness.say(ADMIN, "VSP", reply_to=reply_to)
+    assert "thiếu tên đầy đủ" in harness.request.last_text(GROUP_ID)
+    await harness.say(ADMIN, "VSP Liên doanh Việt – Nga Vietsovpetro", reply_to=reply_to)
+    assert await harness.scalar("SELECT code FROM units") == "VSP"
+
+
+async def test_no_prompt_or_buttons_for_people_who_may_not_act(harness: Harness) -> None:
+    await setup_seed_cluster(harness)
+    for command in ("/addunit", "/lead", "/invite", "/voter", "/settings"):
+        await harness.say(OUTSIDER, command)
+        assert "chỉ thường trực cụm" in harness.request.last_text(GROUP_ID), command
+    assert not any(c.params.get("reply_markup") for c in harness.request.sent(GROUP_ID))
+    assert await harness.scalar("SELECT COUNT(*) FROM dialogues") == 0
+    await harness.say(OUTSIDER, "/setup")
+    assert "chỉ quản trị viên của nhóm" in harness.request.last_text(GROUP_ID)
+    assert await harness.scalar("SELECT COUNT(*) FROM dialogues") == 0
+
+
+async def test_refusal_alerts_are_plain_text(harness: Harness) -> None:
+    await setup_seed_cluster(harness)
+    await harness.press(OUTSIDER, "lead1:2")
+    alert = harness.request.answers()[-1]
+    assert alert["show_alert"] is True
+    assert "<" not in alert["text"]
+    assert alert["text"].startswith("Xin lỗi anh/chị, chỉ thường trực cụm")
+
+
+@pytest.mark.parametrize("separator", [" ", ": ", " - ", " – ", " — ", " | ", "\t"])
+async def test_addunit_accepts_the_usual_separators(harness: Harness, separator: str) -> None:
+    await harness.say(ADMIN, "/setup Cụm thi đua số 1 | 2022")
+    await harness.say(ADMIN, f"/addunit VSP{separator}Liên doanh Việt – Nga Vietsovpetro")
+    assert await harness.rows("SELECT code, name FROM units") == [
+        ("VSP", "Liên doanh Việt – Nga Vietsovpetro")
+    ]
+
+
+async def test_two_interleaved_updates_commit_and_roll_back_independently(
+    harness: Harness,
+) -> None:
+    """Through the Application: one /addunit fails mid-transaction, the other commits."""
+    import asyncio
+
+    await setup_seed_cluster(harness)
+    failing = harness.updates.message(
+        ADMIN, "/addunit BSR Công ty Lọc hóa dầu Bình Sơn\nVSP Tên khác của Vietsovpetro"
+    )
+    passing = harness.updates.message(ADMIN, "/addunit PVPOWER Tổng công ty Điện lực Dầu khí")
+    await asyncio.gather(harness.feed(failing), harness.feed(passing))
+    assert await harness.rows("SELECT code FROM units WHERE code IN ('BSR', 'PVPOWER')") == [
+        ("PVPOWER",)
+    ]
+    texts = harness.request.texts(GROUP_ID)
+    assert any("Mã VSP đã được dùng" in t for t in texts)
+    assert any("Đã thêm 1 đơn vị" in t for t in texts)
