@@ -22,6 +22,7 @@ from bot.clock import Clock, SystemClock
 from bot.deps import Deps
 from bot.i18n import N_, translator
 from bot.scheduler import job_forget_old_updates
+from bot.services.submissions import remove_partial_downloads
 from db.connection import Database
 from handlers import register_all
 from handlers.common import BotApp, BotContext
@@ -45,6 +46,8 @@ GROUP_COMMANDS = (
     ("setup", N_("Register this group as a cluster")),
     ("addunit", N_("Add member units")),
     ("lead", N_("Set the lead unit")),
+    ("request", N_("Open a report request")),
+    ("confirm", N_("Ask the units to confirm")),
     ("invite", N_("Invitation link for a unit")),
     ("voter", N_("Who casts a unit's vote")),
     ("settings", N_("Cluster settings")),
@@ -115,6 +118,8 @@ def build_application(
 
     async def post_init(app: BotApp) -> None:
         db = await Database.open(settings.db_path)
+        # Downloads a crash interrupted were never recorded: the units can resubmit.
+        remove_partial_downloads(settings.files_dir)
         app.bot_data["deps"] = Deps(db=db, settings=settings, clock=clock or SystemClock())
         if app.job_queue is not None:
             app.job_queue.run_repeating(
@@ -131,6 +136,7 @@ def build_application(
     async def post_shutdown(app: BotApp) -> None:
         deps: Deps | None = app.bot_data.get("deps")
         if deps is not None:
+            await deps.live.flush()
             await deps.db.close()
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)

@@ -44,6 +44,11 @@ class Settings:
         return self.data_dir / "bot.sqlite3"
 
     @property
+    def files_dir(self) -> Path:
+        """Where submitted files are stored, by cluster and request."""
+        return self.data_dir / "files"
+
+    @property
     def local_api(self) -> bool:
         """Whether a self-hosted Bot API server is used (no 20 MB download limit)."""
         return self.base_url != DEFAULT_BASE_URL

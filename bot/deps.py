@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from bot.live import LiveEditor
+
 if TYPE_CHECKING:
     from bot.clock import Clock
     from bot.config import Settings
@@ -44,5 +46,6 @@ class Deps:
     settings: Settings
     clock: Clock
     admins: AdminCache = field(default_factory=AdminCache)
+    live: LiveEditor = field(default_factory=LiveEditor)
     # (user_id, names...) already stored, to skip a write per update for known people.
     known_people: dict[int, tuple[object, ...]] = field(default_factory=dict)

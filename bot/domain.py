@@ -204,3 +204,110 @@ class PrivateChatNeeded(DomainError):
     """The answer must go privately, but the person has not opened the chat with the bot."""
 
     code = "private_chat_needed"
+
+
+@dataclass(frozen=True)
+class Request:
+    """A report request or a confirmation request, addressed to some units of a cluster."""
+
+    id: int
+    cluster_id: int
+    kind: str
+    title: str
+    deadline_at: datetime
+    status: str
+    file_types: tuple[str, ...]
+    document_file_id: str | None
+    document_name: str | None
+    message_id: int | None
+    created_by: int
+    unit_ids: tuple[int, ...]
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the request still takes submissions or answers."""
+        return self.status == "open"
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One version of a unit's file for a report request."""
+
+    id: int
+    request_id: int
+    unit_id: int
+    version: int
+    user_id: int
+    submitted_at: datetime
+    late_seconds: int
+    file_name: str
+    stored_name: str | None
+    file_size: int | None
+    mime_type: str | None
+    sha256: str | None
+    file_id: str
+    file_unique_id: str
+    caption: str
+    storage: str
+    review: str
+    review_comment: str | None
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """A unit's answer to a confirmation request."""
+
+    request_id: int
+    unit_id: int
+    status: str
+    comment: str | None
+    user_id: int
+    answered_at: datetime
+
+
+class NotALiaison(DomainError):
+    """The person represents no unit of this cluster (or of any cluster, in private)."""
+
+    code = "not_a_liaison"
+
+
+class UnknownRequest(DomainError):
+    """No such request in this cluster (stale or forged payload)."""
+
+    code = "unknown_request"
+
+
+class RequestNotOpen(DomainError):
+    """The request is closed or cancelled; `details['status']` says which."""
+
+    code = "request_not_open"
+
+
+class NotConcerned(DomainError):
+    """The request is not addressed to the person's unit."""
+
+    code = "not_concerned"
+
+
+class NoOpenRequest(DomainError):
+    """The unit has no open report request to submit to."""
+
+    code = "no_open_request"
+
+
+class FileRefused(DomainError):
+    """The document fails the checks (name, size, type); `details['reason']` says why."""
+
+    code = "file_refused"
+
+
+class BadDate(DomainError):
+    """A date or time could not be read; `details['error']` is the DateParseError."""
+
+    code = "bad_date"
+
+
+class NotLatestVersion(DomainError):
+    """Only the latest version of a unit's submission can be reviewed."""
+
+    code = "not_latest_version"

@@ -140,3 +140,18 @@ async def decide_join_request(
         (status, decided_by, ts(now), request_id),
     )
     return changed == 1
+
+
+async def list_liaisons_of_person(conn: aiosqlite.Connection, user_id: int) -> list[Liaison]:
+    """Return every unit the person represents, across clusters."""
+    rows = await fetch_all(
+        conn,
+        """SELECT l.cluster_id, l.unit_id, l.via, l.joined_at,
+                  p.user_id, p.first_name, p.last_name, p.username, p.language_code,
+                  p.locale, p.started, p.blocked
+           FROM liaisons l JOIN people p ON p.user_id = l.user_id
+           WHERE l.user_id = ?
+           ORDER BY l.cluster_id""",
+        (user_id,),
+    )
+    return [_row_to_liaison(r) for r in rows]

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from handlers import admin, dialogues, errors, group, membership, start, tracking, voters
+from handlers import (
+    admin,
+    confirmations,
+    dialogues,
+    errors,
+    group,
+    membership,
+    requests,
+    start,
+    submissions,
+    tracking,
+    voters,
+)
 
 if TYPE_CHECKING:
     from handlers.common import BotApp
@@ -19,6 +31,9 @@ def register_all(app: BotApp) -> None:
     admin.register(app)
     membership.register(app)
     voters.register(app)
+    requests.register(app)
+    submissions.register(app)
+    confirmations.register(app)
     group.register(app)
     # group 1: answers to guided dialogues (plain text that no command took)
     dialogues.register(app)

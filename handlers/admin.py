@@ -365,11 +365,15 @@ async def cb_setting(update: Update, context: BotContext) -> None:
     await edit_quietly(update, text, markup)
 
 
-async def _continue_setup(update: Update, context: BotContext, text: str) -> None:
+async def _continue_setup(
+    update: Update, context: BotContext, text: str, _state: dict[str, object]
+) -> None:
     await _do_setup(update, context, text)
 
 
-async def _continue_addunit(update: Update, context: BotContext, text: str) -> None:
+async def _continue_addunit(
+    update: Update, context: BotContext, text: str, _state: dict[str, object]
+) -> None:
     await _do_addunit(update, context, text)
 
 

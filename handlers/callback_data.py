@@ -11,6 +11,11 @@ LEAD = "lead1"  # lead1:<unit_id>
 INVITE = "inv1"  # inv1:<unit_id>
 REVOKE = "invrv1"  # invrv1:<invite_id>
 SETTING = "set1"  # set1:<key>:<value>
+MANAGE = "rq1"  # rq1:<deadline|close|reopen|cancel|files>:<request_id>
+QUICK = "rqq1"  # rqq1:<tomorrow|3d|1w|ok|no>  (guided /request dialogue)
+SUBMIT = "sub1"  # sub1:<pending_document_id>:<request_id>
+REVIEW = "rv1"  # rv1:<a|r>:<submission_id>
+CONFIRM = "cf1"  # cf1:<c|g>:<request_id>
 VOTER_UNIT = "vot1"  # vot1:<unit_id>
 VOTER = "votp1"  # votp1:<unit_id>:<user_id, 0 = the liaison by default>
 
@@ -21,6 +26,11 @@ PATTERNS = {
     LEAD: re.compile(rf"^{LEAD}:{_INT}$"),
     INVITE: re.compile(rf"^{INVITE}:{_INT}$"),
     REVOKE: re.compile(rf"^{REVOKE}:{_INT}$"),
+    MANAGE: re.compile(rf"^{MANAGE}:(deadline|close|reopen|cancel|files):{_INT}$"),
+    QUICK: re.compile(rf"^{QUICK}:(tomorrow|3d|1w|ok|no)$"),
+    SUBMIT: re.compile(rf"^{SUBMIT}:{_INT}:{_INT}$"),
+    REVIEW: re.compile(rf"^{REVIEW}:([ar]):{_INT}$"),
+    CONFIRM: re.compile(rf"^{CONFIRM}:([cg]):{_INT}$"),
     VOTER_UNIT: re.compile(rf"^{VOTER_UNIT}:{_INT}$"),
     VOTER: re.compile(rf"^{VOTER}:{_INT}:{_INT}$"),
     SETTING: re.compile(rf"^{SETTING}:(lang|plang|join):(vi|en|approve|open)$"),

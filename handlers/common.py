@@ -7,7 +7,7 @@ import html
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from telegram import CallbackQuery, Chat, Message, Update, User
@@ -25,7 +25,7 @@ from handlers.messages import render_error
 
 if TYPE_CHECKING:
     from babel.support import NullTranslations
-    from telegram import InlineKeyboardMarkup
+    from telegram import ForceReply, InlineKeyboardMarkup
 
     from bot.deps import Deps
     from bot.domain import Person
@@ -226,7 +226,7 @@ async def send_safe(
     context: BotContext,
     chat_id: int,
     text: str,
-    reply_markup: InlineKeyboardMarkup | None = None,
+    reply_markup: InlineKeyboardMarkup | ForceReply | None = None,
 ) -> Message | None:
     """Send a message; follow a migrated group, skip a person who blocked the bot."""
     try:
@@ -243,13 +243,29 @@ async def send_safe(
 
 
 async def send_private(
-    context: BotContext, user_id: int, text: str, reply_markup: InlineKeyboardMarkup | None = None
+    context: BotContext,
+    user_id: int,
+    text: str,
+    reply_markup: InlineKeyboardMarkup | ForceReply | None = None,
 ) -> Message | None:
     """Write to a person privately if they opened the chat with the bot; else do nothing."""
     person = await membership.get_person(context.deps.db, user_id)
     if person is None or not person.reachable:
         return None
     return await send_safe(context, user_id, text, reply_markup)
+
+
+async def tell_privately(
+    context: BotContext,
+    people: Iterable[Person],
+    default_locale: str,
+    build: Callable[[NullTranslations, str], str],
+) -> None:
+    """Send each reachable person a message written in their own language."""
+    for person in people:
+        if person.reachable:
+            locale = private_locale(person, default_locale)
+            await send_safe(context, person.user_id, build(translator(locale), locale))
 
 
 async def bot_can_see_documents(context: BotContext, chat_id: int) -> bool:

@@ -6,11 +6,10 @@ import html
 from typing import TYPE_CHECKING
 
 from bot import domain
+from bot.dates import DateParseError
 
 if TYPE_CHECKING:
     from babel.support import NullTranslations
-
-    from bot.dates import DateParseError
 
 
 def _invalid_input(exc: domain.DomainError, t: NullTranslations) -> str:
@@ -65,9 +64,60 @@ def _invalid_input(exc: domain.DomainError, t: NullTranslations) -> str:
             "The code {code} is already used by the unit “{name}”. Please choose another "
             "code. No unit was added."
         ).format(code=code, name=html.escape(str(d.get("name", ""))))
+    if field == "report_args":
+        return _(
+            "Please write the title and the deadline, separated by “|”, for example:\n"
+            "<code>/request Báo cáo tổng kết công tác thi đua khen thưởng năm 2022 | "
+            "17:00 15/11/2022</code>\nOptionally add <code>| don_vi=VSP;PVEP</code> and "
+            "<code>| dinh_dang=pdf;docx</code>."
+        )
+    if field == "confirmation_args":
+        return _(
+            "Please write what to confirm and the deadline, separated by “|”, for example:\n"
+            "<code>/confirm Dự thảo báo cáo tổng hợp của Cụm | 17:00 20/11/2022</code>\n"
+            "Reply to a document with this command to attach it."
+        )
+    if field == "title":
+        return _("The title is missing. Please write a short title.")
+    if field == "title_long":
+        return _("The title is too long (at most {limit} characters).").format(
+            limit=d.get("limit")
+        )
+    if field == "option":
+        return _(
+            "The option “{text}” could not be read. Write options as key=value, for example "
+            "<code>don_vi=VSP;PVEP</code> or <code>dinh_dang=pdf;docx</code>."
+        ).format(text=text)
+    if field == "file_type":
+        return _(
+            "“{value}” is not a file format the bot knows. Use extensions such as pdf, docx, "
+            "xlsx, zip."
+        ).format(value=html.escape(str(d.get("value", ""))))
+    if field == "units_option":
+        return _("Please list unit codes after don_vi=, for example <code>don_vi=VSP;PVEP</code>.")
+    if field == "comment":
+        return _("The comment is empty. Please write what should be completed or corrected.")
     if field == "voter":
         return _("The voter of {code} must be one of its liaisons.").format(code=code)
     return _("The command could not be read. Type /help to see how to write it.")
+
+
+def _file_refused(exc: domain.DomainError, t: NullTranslations) -> str:
+    _ = t.gettext
+    d = exc.details
+    allowed = ", ".join(str(a) for a in d.get("allowed", ()))  # type: ignore[attr-defined]
+    reason = d.get("reason")
+    if reason == "no_name":
+        text = _("The file has no name, so its format cannot be checked.")
+    elif reason == "empty":
+        text = _("The file is empty (0 bytes).")
+    else:
+        text = _("This file format is not accepted for this request.")
+    return (
+        text
+        + " "
+        + _("Please send the report again as one of: {allowed}.").format(allowed=allowed)
+    )
 
 
 def render_error(exc: domain.DomainError, t: NullTranslations) -> str:
@@ -114,6 +164,45 @@ def render_error(exc: domain.DomainError, t: NullTranslations) -> str:
             "Invitation links are sent only in the private chat. Please open "
             "https://t.me/{bot}, press Start, then send the command again in the group."
         ).format(bot=html.escape(str(d.get("bot_username", ""))))
+    if isinstance(exc, domain.BadDate):
+        error = d.get("error")
+        if isinstance(error, DateParseError):
+            return render_date_error(error, t)
+    if isinstance(exc, domain.NotALiaison):
+        if d.get("private"):
+            return _(
+                "You do not represent any unit yet, so the file was not recorded. Please open "
+                "the invitation link from the cluster secretariat, or type /join in the "
+                "cluster's group."
+            )
+        return _(
+            "You are not the liaison of any unit in this cluster, so the file was not recorded. "
+            "Type /join to become one."
+        )
+    if isinstance(exc, domain.NotConcerned):
+        return _("The request “{title}” is not addressed to {code}; nothing was recorded.").format(
+            title=html.escape(str(d.get("title", ""))), code=html.escape(str(d.get("code", "")))
+        )
+    if isinstance(exc, domain.RequestNotOpen):
+        title = html.escape(str(d.get("title", "")))
+        if d.get("status") == "cancelled":
+            return _("The request “{title}” was cancelled; nothing was recorded.").format(
+                title=title
+            )
+        return _(
+            "The request “{title}” is closed and takes no more files or answers. Please contact "
+            "the cluster secretariat."
+        ).format(title=title)
+    if isinstance(exc, domain.NoOpenRequest):
+        return _("There is no open report request for your unit; the file was not recorded.")
+    if isinstance(exc, domain.UnknownRequest):
+        return _("This request no longer exists or belongs to another cluster.")
+    if isinstance(exc, domain.NotLatestVersion):
+        return _(
+            "This is version {version}, but the unit has sent a newer one; review the latest."
+        ).format(version=d.get("version"))
+    if isinstance(exc, domain.FileRefused):
+        return _file_refused(exc, t)
     if isinstance(exc, domain.InviteInvalid):
         return _(
             "This invitation link is no longer valid (it works once and expires after 7 days). "

@@ -47,6 +47,8 @@ class RecordingRequest(BaseRequest):
     privacy_off: bool = False
     calls: list[Call] = field(default_factory=list)
     failures: dict[str, list[Failure]] = field(default_factory=dict)
+    # file_id -> content, as users uploaded them; getFile and downloads serve these.
+    files: dict[str, bytes] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
 
     async def initialize(self) -> None:
@@ -75,6 +77,13 @@ class RecordingRequest(BaseRequest):
         pool_timeout: Any = None,
     ) -> tuple[int, bytes]:
         """Record the call and answer it."""
+        if "/file/bot" in url:
+            # A download: Telegram serves the raw bytes, not JSON.
+            file_id = url.rsplit("/", 1)[-1].removesuffix(".bin")
+            self.calls.append(Call("download", {"file_id": file_id}))
+            if file_id not in self.files:
+                return 404, b'{"ok":false,"error_code":404,"description":"Not Found"}'
+            return 200, self.files[file_id]
         endpoint = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
         self.calls.append(Call(endpoint, params))
@@ -135,6 +144,25 @@ class RecordingRequest(BaseRequest):
     def _editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:
         return self._message(params)
 
+    def _getFile(self, params: dict[str, Any]) -> dict[str, Any]:
+        file_id = str(params["file_id"])
+        content = self.files.get(file_id, b"")
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_size": len(content),
+            "file_path": f"documents/{file_id}.bin",
+        }
+
+    def _sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:
+        message = self._message(params)
+        message.pop("text")
+        document = params["document"]
+        message["document"] = {"file_id": str(document), "file_unique_id": f"u{document}"}
+        if params.get("caption"):
+            message["caption"] = params["caption"]
+        return message
+
     def _answerCallbackQuery(self, params: dict[str, Any]) -> bool:
         return True
 
@@ -180,6 +208,12 @@ class RecordingRequest(BaseRequest):
         sent = [c for c in self.sent(chat_id) if c.endpoint == "sendMessage"]
         assert sent, "the bot sent nothing there"
         return int(sent[-1].result["message_id"])
+
+    def last_sent(self, chat_id: int | None = None) -> str:
+        """The text of the latest new message (not an edit)."""
+        texts = [str(c.params["text"]) for c in self.sent(chat_id) if c.endpoint == "sendMessage"]
+        assert texts, "the bot sent nothing"
+        return texts[-1]
 
     def last_text(self, chat_id: int | None = None) -> str:
         """The text of the latest message sent or edited."""

@@ -47,6 +47,7 @@ class Harness:
         await self.app.initialize()
         if self.app.post_init is not None:
             await self.app.post_init(self.app)
+        self.deps.live.interval = 0.0
 
     async def stop(self) -> None:
         """Shut down as run_polling would."""
@@ -68,11 +69,26 @@ class Harness:
     async def feed(self, data: dict[str, Any]) -> dict[str, Any]:
         """Process one update JSON and return it (for replays)."""
         await self.app.process_update(Update.de_json(data, self.app.bot))
+        # Live messages are edited in batches; tests look once the batch is out.
+        await self.deps.live.flush()
         return data
 
     async def say(self, person: Any, text: str, **kwargs: Any) -> dict[str, Any]:
         """The person sends a text (or command) message."""
         return await self.feed(self.updates.message(person, text, **kwargs))
+
+    async def send_file(
+        self,
+        person: Any,
+        file_name: str | None,
+        content: bytes,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """The person sends a document; its content is served by getFile and download."""
+        update = self.updates.document(person, file_name, content, **kwargs)
+        document = update["message"]["document"]
+        self.request.files[document["file_id"]] = content
+        return await self.feed(update)
 
     async def press(self, person: Any, data: str, **kwargs: Any) -> dict[str, Any]:
         """The person presses an inline button carrying `data`."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import mimetypes
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -116,6 +118,50 @@ class UpdateFactory:
             message["edit_date"] = int(time.time())
         key = "edited_message" if edited else "message"
         return {"update_id": next(self._update_ids), key: message}
+
+    def document(
+        self,
+        person: Person,
+        file_name: str | None,
+        content: bytes,
+        *,
+        chat_id: int = GROUP_ID,
+        caption: str | None = None,
+        reply_to: int | None = None,
+        mime_type: str | None = None,
+        file_size: int | None = None,
+    ) -> dict[str, Any]:
+        """A document message; identical content gets the same file_unique_id, as on Telegram."""
+        digest = hashlib.sha256(content).hexdigest()[:16]
+        file_id = f"BQAC{next(self._message_ids)}{digest}"
+        document: dict[str, Any] = {
+            "file_id": file_id,
+            "file_unique_id": f"AgAD{digest}",
+            "file_size": len(content) if file_size is None else file_size,
+        }
+        if file_name is not None:
+            document["file_name"] = file_name
+            document["mime_type"] = (
+                mime_type or mimetypes.guess_type(file_name)[0] or ("application/octet-stream")
+            )
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": chat_json(chat_id),
+            "from": person.json(),
+            "document": document,
+        }
+        if caption:
+            message["caption"] = caption
+        if reply_to is not None:
+            message["reply_to_message"] = {
+                "message_id": reply_to,
+                "date": int(time.time()),
+                "chat": chat_json(chat_id),
+                "from": {"id": BOT_ID, "is_bot": True, "first_name": "Cụm thi đua"},
+                "text": "…",
+            }
+        return {"update_id": next(self._update_ids), "message": message}
 
     def callback(
         self, person: Person, data: str, *, chat_id: int = GROUP_ID, message_id: int = 1000

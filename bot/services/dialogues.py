@@ -18,13 +18,26 @@ DIALOGUE_TTL = timedelta(days=1)
 
 
 async def start_dialogue(
-    db: Database, *, chat_id: int, user_id: int, kind: str, now: datetime
+    db: Database,
+    *,
+    chat_id: int,
+    user_id: int,
+    kind: str,
+    now: datetime,
+    state: dict[str, object] | None = None,
 ) -> None:
     """Wait for this person's next text in this chat, replacing any earlier dialogue."""
     async with db.transaction() as conn:
         await dialogues.upsert_dialogue(
-            conn, chat_id=chat_id, user_id=user_id, kind=kind, state={}, now=now
+            conn, chat_id=chat_id, user_id=user_id, kind=kind, state=state or {}, now=now
         )
+
+
+async def peek_dialogue(db: Database, *, chat_id: int, user_id: int, kind: str) -> Dialogue | None:
+    """Return this person's dialogue in this chat if it is of the given kind (buttons use it)."""
+    async with db.read() as conn:
+        dialogue = await dialogues.get_dialogue(conn, chat_id, user_id)
+    return dialogue if dialogue is not None and dialogue.kind == kind else None
 
 
 async def remember_prompt(db: Database, chat_id: int, user_id: int, message_id: int) -> None:

@@ -1,0 +1,384 @@
+"""Report submissions: which request a document answers, checks, versions, storage, review."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bot.domain import (
+    Cluster,
+    FileRefused,
+    InvalidInput,
+    NoOpenRequest,
+    NotALiaison,
+    NotConcerned,
+    NotLatestVersion,
+    Request,
+    RequestNotOpen,
+    Submission,
+    Unit,
+    UnknownRequest,
+)
+from bot.files import FileCheckError, check_file, safe_display_name, stored_name
+from bot.services.clusters import require_cluster, require_secretariat
+from bot.services.common import clean_text, unit_of_work
+from bot.services.requests import RequestView, load_view
+from db import audit, clusters, liaisons, pending, requests, submissions, units
+
+if TYPE_CHECKING:
+    from datetime import datetime
+    from pathlib import Path
+
+    import aiosqlite
+
+    from db.connection import Database
+
+MAX_COMMENT = 1000
+
+
+@dataclass(frozen=True)
+class Document:
+    """What Telegram tells about a sent document, as plain values."""
+
+    file_id: str
+    file_unique_id: str
+    file_name: str | None
+    mime_type: str | None
+    file_size: int | None
+    caption: str = ""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An open report request the sender's unit may be answering."""
+
+    cluster: Cluster
+    unit: Unit
+    request: Request
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a document goes: one candidate, or several to choose from."""
+
+    candidates: tuple[Candidate, ...]
+
+    @property
+    def chosen(self) -> Candidate | None:
+        """The only candidate, when there is exactly one."""
+        return self.candidates[0] if len(self.candidates) == 1 else None
+
+
+@dataclass(frozen=True)
+class Download:
+    """A document fetched into a temporary file, with its hash."""
+
+    path: Path
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """The outcome of a submission: the version that counts now, and whether it is new."""
+
+    view: RequestView
+    unit: Unit
+    submission: Submission
+    duplicate: bool
+
+
+def _fold(text: str) -> str:
+    """Casefold without diacritics, for matching a caption to a title."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return re.sub(r"\s+", " ", stripped).casefold().strip()
+
+
+def _by_caption(candidates: list[Candidate], caption: str) -> list[Candidate]:
+    folded = _fold(caption)
+    if len(folded) < 4:
+        return []
+    return [
+        c
+        for c in candidates
+        if _fold(c.request.title) in folded or folded in _fold(c.request.title)
+    ]
+
+
+def check_document(request: Request, document: Document) -> str:
+    """Check name, size and type against the request; return the file's extension."""
+    try:
+        return check_file(
+            document.file_name, document.mime_type, document.file_size, request.file_types
+        )
+    except FileCheckError as exc:
+        raise FileRefused(
+            reason=exc.code, allowed=request.file_types, title=request.title
+        ) from exc
+
+
+async def _open_for_unit(
+    conn: aiosqlite.Connection, cluster: Cluster, unit: Unit
+) -> list[Candidate]:
+    return [
+        Candidate(cluster, unit, r)
+        for r in await requests.list_requests(conn, cluster.id, kind="report")
+        if unit.id in r.unit_ids
+    ]
+
+
+async def find_target(
+    db: Database,
+    *,
+    chat_id: int,
+    private: bool,
+    user_id: int,
+    reply_to: int | None,
+    caption: str,
+) -> Target:
+    """Work out which request a liaison's document answers; refuse what cannot be submitted."""
+    async with db.read() as conn:
+        if private:
+            mine = await liaisons.list_liaisons_of_person(conn, user_id)
+            if not mine:
+                raise NotALiaison(private=True)
+            candidates: list[Candidate] = []
+            for liaison in mine:
+                cluster = await clusters.get_cluster(conn, liaison.cluster_id)
+                unit = await units.get_unit(conn, liaison.cluster_id, liaison.unit_id)
+                if cluster is not None and unit is not None:
+                    candidates += await _open_for_unit(conn, cluster, unit)
+        else:
+            cluster = await require_cluster(conn, chat_id)
+            own = await liaisons.get_liaison(conn, cluster.id, user_id)
+            if own is None:
+                raise NotALiaison(private=False)
+            unit = await units.get_unit(conn, cluster.id, own.unit_id)
+            assert unit is not None
+            replied = (
+                await requests.get_request_by_message(conn, cluster.id, reply_to)
+                if reply_to is not None
+                else None
+            )
+            if replied is not None and replied.kind == "report":
+                if not replied.is_open:
+                    raise RequestNotOpen(status=replied.status, title=replied.title)
+                if unit.id not in replied.unit_ids:
+                    raise NotConcerned(title=replied.title, code=unit.code)
+                return Target((Candidate(cluster, unit, replied),))
+            candidates = await _open_for_unit(conn, cluster, unit)
+    if not candidates:
+        raise NoOpenRequest()
+    named = _by_caption(candidates, caption)
+    return Target(tuple(named if len(named) == 1 else candidates))
+
+
+async def park_document(
+    db: Database, *, user_id: int, chat_id: int, document: Document, now: datetime
+) -> int:
+    """Keep a document while its sender picks the request; return the parking id."""
+    async with db.transaction() as conn:
+        return await pending.insert_pending(
+            conn,
+            now=now,
+            user_id=user_id,
+            chat_id=chat_id,
+            file_id=document.file_id,
+            file_unique_id=document.file_unique_id,
+            file_name=document.file_name,
+            mime_type=document.mime_type,
+            file_size=document.file_size,
+            caption=document.caption,
+        )
+
+
+async def pick_parked(
+    db: Database, *, pending_id: int, request_id: int, user_id: int
+) -> tuple[Document, Candidate]:
+    """Return a parked document and the request its sender picked, after checking both."""
+    async with db.read() as conn:
+        parked = await pending.get_pending(conn, pending_id)
+        if parked is None or parked["user_id"] != user_id:
+            raise UnknownRequest(request_id=request_id)
+        for liaison in await liaisons.list_liaisons_of_person(conn, user_id):
+            request = await requests.get_request(conn, liaison.cluster_id, request_id)
+            if request is None:
+                continue
+            if not request.is_open:
+                raise RequestNotOpen(status=request.status, title=request.title)
+            cluster = await clusters.get_cluster(conn, liaison.cluster_id)
+            unit = await units.get_unit(conn, liaison.cluster_id, liaison.unit_id)
+            assert cluster is not None
+            assert unit is not None
+            if unit.id not in request.unit_ids:
+                raise NotConcerned(title=request.title, code=unit.code)
+            document = Document(
+                file_id=parked["file_id"],
+                file_unique_id=parked["file_unique_id"],
+                file_name=parked["file_name"],
+                mime_type=parked["mime_type"],
+                file_size=parked["file_size"],
+                caption=parked["caption"],
+            )
+            return document, Candidate(cluster, unit, request)
+    raise UnknownRequest(request_id=request_id)
+
+
+async def record_submission(
+    db: Database,
+    *,
+    files_dir: Path,
+    candidate: Candidate,
+    document: Document,
+    download: Download | None,
+    storage: str,
+    user_id: int,
+    now: datetime,
+    update_id: int | None = None,
+    pending_id: int | None = None,
+) -> Recorded:
+    """Store a new version (or acknowledge a duplicate of the latest) in one transaction.
+
+    The downloaded file is moved to its final name inside the transaction: a crash
+    before COMMIT leaves at most a file that the next version's number overwrites,
+    never a recorded submission without its file.
+    """
+    extension = check_document(candidate.request, document)
+    async with unit_of_work(db, update_id, now) as conn:
+        cluster = candidate.cluster
+        request = await requests.get_request(conn, cluster.id, candidate.request.id)
+        if request is None:
+            raise UnknownRequest(request_id=candidate.request.id)
+        if not request.is_open:
+            raise RequestNotOpen(status=request.status, title=request.title)
+        liaison = await liaisons.get_liaison(conn, cluster.id, user_id)
+        if liaison is None or liaison.unit_id != candidate.unit.id:
+            raise NotALiaison(private=False)
+        unit = candidate.unit
+        latest = await submissions.get_latest(conn, request.id, unit.id)
+        same_file = latest is not None and (
+            latest.file_unique_id == document.file_unique_id
+            or (download is not None and latest.sha256 == download.sha256)
+        )
+        if latest is not None and same_file:
+            if download is not None:
+                download.path.unlink(missing_ok=True)
+            if pending_id is not None:
+                await pending.delete_pending(conn, pending_id)
+            return Recorded(await load_view(conn, cluster, request), unit, latest, duplicate=True)
+        version = latest.version + 1 if latest else 1
+        name = stored_name(unit.code, version, extension) if download else None
+        late = max(0, int((now - request.deadline_at).total_seconds()))
+        submission_id = await submissions.insert_submission(
+            conn,
+            request_id=request.id,
+            unit_id=unit.id,
+            version=version,
+            user_id=user_id,
+            submitted_at=now,
+            late_seconds=late,
+            file_name=safe_display_name(document.file_name or ""),
+            stored_name=name,
+            file_size=download.size if download else document.file_size,
+            mime_type=document.mime_type,
+            sha256=download.sha256 if download else None,
+            file_id=document.file_id,
+            file_unique_id=document.file_unique_id,
+            caption=clean_text(document.caption)[:MAX_COMMENT],
+            storage=storage,
+        )
+        if pending_id is not None:
+            await pending.delete_pending(conn, pending_id)
+        await audit.insert_audit(
+            conn,
+            cluster_id=cluster.id,
+            user_id=user_id,
+            action="submit",
+            detail=f"#{request.id} {unit.code} v{version} {storage}",
+            now=now,
+        )
+        if download is not None and name is not None:
+            final = files_dir / str(cluster.id) / str(request.id) / name
+            final.parent.mkdir(parents=True, exist_ok=True)
+            download.path.replace(final)
+        submission = await submissions.get_submission(conn, submission_id)
+        assert submission is not None
+        view = await load_view(conn, cluster, request)
+    return Recorded(view, unit, submission, duplicate=False)
+
+
+async def review_submission(
+    db: Database,
+    *,
+    chat_id: int,
+    submission_id: int,
+    accept: bool,
+    comment: str | None,
+    user_id: int,
+    is_group_admin: bool,
+    now: datetime,
+    update_id: int | None = None,
+) -> Recorded:
+    """Accept a unit's latest version, or return it for revision with a comment."""
+    note = clean_text(comment or "")[:MAX_COMMENT] or None
+    if not accept and note is None:
+        raise InvalidInput(field="comment")
+    async with unit_of_work(db, update_id, now) as conn:
+        cluster = await require_cluster(conn, chat_id)
+        await require_secretariat(conn, cluster, user_id, is_group_admin)
+        submission = await submissions.get_submission(conn, submission_id)
+        request = (
+            await requests.get_request(conn, cluster.id, submission.request_id)
+            if submission
+            else None
+        )
+        if submission is None or request is None:
+            raise UnknownRequest(submission_id=submission_id)
+        latest = await submissions.get_latest(conn, request.id, submission.unit_id)
+        if latest is None or latest.id != submission.id:
+            raise NotLatestVersion(version=submission.version)
+        unit = await units.get_unit(conn, cluster.id, submission.unit_id)
+        assert unit is not None
+        review = "accepted" if accept else "returned"
+        await submissions.update_review(
+            conn, submission.id, review=review, comment=note, reviewed_by=user_id, now=now
+        )
+        await audit.insert_audit(
+            conn,
+            cluster_id=cluster.id,
+            user_id=user_id,
+            action=f"review_{review}",
+            detail=f"#{request.id} {unit.code} v{submission.version} {note or ''}".strip(),
+            now=now,
+        )
+        reviewed = await submissions.get_submission(conn, submission.id)
+        assert reviewed is not None
+        view = await load_view(conn, cluster, request)
+    return Recorded(view, unit, reviewed, duplicate=False)
+
+
+async def latest_files(
+    db: Database, *, chat_id: int, request_id: int, user_id: int, is_group_admin: bool
+) -> RequestView:
+    """Return the request's view for sending each unit's latest file (secretariat only)."""
+    async with db.read() as conn:
+        cluster = await require_cluster(conn, chat_id)
+        await require_secretariat(conn, cluster, user_id, is_group_admin)
+        request = await requests.get_request(conn, cluster.id, request_id)
+        if request is None or request.kind != "report":
+            raise UnknownRequest(request_id=request_id)
+        return await load_view(conn, cluster, request)
+
+
+def remove_partial_downloads(files_dir: Path) -> int:
+    """Delete temporary downloads a crash left behind; return how many."""
+    removed = 0
+    tmp = files_dir / "tmp"
+    if tmp.is_dir():
+        for leftover in tmp.glob("*.part"):
+            leftover.unlink(missing_ok=True)
+            removed += 1
+    return removed

@@ -1,0 +1,56 @@
+"""Units' answers to confirmation requests: confirmed, or a comment."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.domain import Confirmation
+from db.util import execute, fetch_all, from_ts, ts
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    import aiosqlite
+
+
+async def list_answers(conn: aiosqlite.Connection, request_id: int) -> dict[int, Confirmation]:
+    """Return each unit's answer to a confirmation request, by unit id."""
+    rows = await fetch_all(
+        conn,
+        """SELECT request_id, unit_id, status, comment, user_id, answered_at
+           FROM confirmations WHERE request_id = ?""",
+        (request_id,),
+    )
+    return {
+        r["unit_id"]: Confirmation(
+            request_id=r["request_id"],
+            unit_id=r["unit_id"],
+            status=r["status"],
+            comment=r["comment"],
+            user_id=r["user_id"],
+            answered_at=from_ts(r["answered_at"]),
+        )
+        for r in rows
+    }
+
+
+async def upsert_answer(
+    conn: aiosqlite.Connection,
+    *,
+    request_id: int,
+    unit_id: int,
+    status: str,
+    comment: str | None,
+    user_id: int,
+    now: datetime,
+) -> None:
+    """Record (or replace) a unit's answer."""
+    await execute(
+        conn,
+        """INSERT INTO confirmations (request_id, unit_id, status, comment, user_id, answered_at)
+           VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT (request_id, unit_id) DO UPDATE SET
+               status = excluded.status, comment = excluded.comment,
+               user_id = excluded.user_id, answered_at = excluded.answered_at""",
+        (request_id, unit_id, status, comment, user_id, ts(now)),
+    )

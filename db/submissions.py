@@ -1,0 +1,121 @@
+"""Report submissions: every version a unit sent, with its review."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from bot.domain import Submission
+from db.util import execute, fetch_all, fetch_one, from_ts, insert, ts
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    import aiosqlite
+
+_COLUMNS = """id, request_id, unit_id, version, user_id, submitted_at, late_seconds, file_name,
+    stored_name, file_size, mime_type, sha256, file_id, file_unique_id, caption, storage,
+    review, review_comment"""
+
+
+def _row_to_submission(row: aiosqlite.Row) -> Submission:
+    return Submission(
+        id=row["id"],
+        request_id=row["request_id"],
+        unit_id=row["unit_id"],
+        version=row["version"],
+        user_id=row["user_id"],
+        submitted_at=from_ts(row["submitted_at"]),
+        late_seconds=row["late_seconds"],
+        file_name=row["file_name"],
+        stored_name=row["stored_name"],
+        file_size=row["file_size"],
+        mime_type=row["mime_type"],
+        sha256=row["sha256"],
+        file_id=row["file_id"],
+        file_unique_id=row["file_unique_id"],
+        caption=row["caption"],
+        storage=row["storage"],
+        review=row["review"],
+        review_comment=row["review_comment"],
+    )
+
+
+async def get_submission(conn: aiosqlite.Connection, submission_id: int) -> Submission | None:
+    """Return one submission by id."""
+    row = await fetch_one(
+        conn,
+        "SELECT " + _COLUMNS + " FROM submissions WHERE id = ?",  # noqa: S608 - constant columns
+        (submission_id,),
+    )
+    return _row_to_submission(row) if row else None
+
+
+async def get_latest(
+    conn: aiosqlite.Connection, request_id: int, unit_id: int
+) -> Submission | None:
+    """Return the unit's latest version for a request (the one that counts)."""
+    row = await fetch_one(
+        conn,
+        "SELECT " + _COLUMNS + " FROM submissions "  # noqa: S608 - constant columns
+        "WHERE request_id = ? AND unit_id = ? ORDER BY version DESC LIMIT 1",
+        (request_id, unit_id),
+    )
+    return _row_to_submission(row) if row else None
+
+
+async def list_latest(conn: aiosqlite.Connection, request_id: int) -> dict[int, Submission]:
+    """Return each unit's latest version for a request, by unit id."""
+    rows = await fetch_all(
+        conn,
+        "SELECT " + _COLUMNS + " FROM submissions s "  # noqa: S608 - constant columns
+        """WHERE request_id = ? AND version = (
+               SELECT MAX(version) FROM submissions
+               WHERE request_id = s.request_id AND unit_id = s.unit_id)""",
+        (request_id,),
+    )
+    return {r["unit_id"]: _row_to_submission(r) for r in rows}
+
+
+async def list_versions(conn: aiosqlite.Connection, request_id: int) -> list[Submission]:
+    """Return every version of every unit for a request, in submission order."""
+    rows = await fetch_all(
+        conn,
+        "SELECT " + _COLUMNS + " FROM submissions "  # noqa: S608 - constant columns
+        "WHERE request_id = ? ORDER BY id",
+        (request_id,),
+    )
+    return [_row_to_submission(r) for r in rows]
+
+
+async def insert_submission(conn: aiosqlite.Connection, **values: Any) -> int:
+    """Store a new version; the caller computed `version` inside the same transaction."""
+    values["submitted_at"] = ts(values["submitted_at"])
+    return await insert(
+        conn,
+        """INSERT INTO submissions (request_id, unit_id, version, user_id, submitted_at,
+               late_seconds, file_name, stored_name, file_size, mime_type, sha256, file_id,
+               file_unique_id, caption, storage)
+           VALUES (:request_id, :unit_id, :version, :user_id, :submitted_at, :late_seconds,
+               :file_name, :stored_name, :file_size, :mime_type, :sha256, :file_id,
+               :file_unique_id, :caption, :storage)""",
+        values,
+    )
+
+
+async def update_review(
+    conn: aiosqlite.Connection,
+    submission_id: int,
+    *,
+    review: str,
+    comment: str | None,
+    reviewed_by: int,
+    now: datetime,
+) -> None:
+    """Record the secretariat's decision on a submission."""
+    await execute(
+        conn,
+        """UPDATE submissions SET review = ?, review_comment = ?, reviewed_by = ?,
+               reviewed_at = ?
+           WHERE id = ?""",
+        (review, comment, reviewed_by, ts(now), submission_id),
+    )
