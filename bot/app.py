@@ -18,7 +18,7 @@ from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
-from bot.clock import Clock, SystemClock
+from bot.clock import Clock, FileClock, SystemClock
 from bot.deps import Deps
 from bot.i18n import N_, translator
 from bot.scheduler import job_forget_old_updates
@@ -106,6 +106,11 @@ async def set_commands(app: BotApp) -> None:
             )
 
 
+def default_clock_for(settings: Settings) -> Clock:
+    """The real clock, or the shifted one tests and the offline demo drive."""
+    return FileClock(settings.clock_file) if settings.clock_file else SystemClock()
+
+
 def build_application(
     settings: Settings,
     *,
@@ -120,7 +125,9 @@ def build_application(
         db = await Database.open(settings.db_path)
         # Downloads a crash interrupted were never recorded: the units can resubmit.
         remove_partial_downloads(settings.files_dir)
-        app.bot_data["deps"] = Deps(db=db, settings=settings, clock=clock or SystemClock())
+        app.bot_data["deps"] = Deps(
+            db=db, settings=settings, clock=clock or default_clock_for(settings)
+        )
         if app.job_queue is not None:
             app.job_queue.run_repeating(
                 job_forget_old_updates,
@@ -133,10 +140,15 @@ def build_application(
         except TelegramError as exc:  # the menu is a convenience; never stop the bot for it
             log.warning("could not set the command menu: %s", exc)
 
+    async def post_stop(app: BotApp) -> None:
+        deps: Deps | None = app.bot_data.get("deps")
+        if deps is not None:
+            # Pending live edits go out now, while the bot can still talk to Telegram.
+            await deps.live.flush(immediate=True)
+
     async def post_shutdown(app: BotApp) -> None:
         deps: Deps | None = app.bot_data.get("deps")
         if deps is not None:
-            await deps.live.flush()
             await deps.db.close()
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -149,6 +161,7 @@ def build_application(
         .context_types(ContextTypes(context=BotContext))
         .concurrent_updates(True)
         .post_init(post_init)
+        .post_stop(post_stop)
         .post_shutdown(post_shutdown)
     )
     if rate_limit:

@@ -37,6 +37,8 @@ class Settings:
     webhook_listen: str
     webhook_port: int
     webhook_secret: str | None
+    # Tests and the offline demo only: a file holding a clock offset in seconds.
+    clock_file: Path | None = None
 
     @property
     def db_path(self) -> Path:
@@ -134,4 +136,5 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_token: bool =
         webhook_listen=env.get("WEBHOOK_LISTEN", "").strip() or "0.0.0.0",  # noqa: S104
         webhook_port=int(port_text),
         webhook_secret=secret,
+        clock_file=Path(env["BOT_CLOCK_FILE"]) if env.get("BOT_CLOCK_FILE", "").strip() else None,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Hashable
@@ -27,6 +28,7 @@ class LiveEditor:
         self._last: dict[Hashable, float] = {}
         self._waiting: dict[Hashable, Render] = {}
         self._tasks: dict[Hashable, asyncio.Task[None]] = {}
+        self._hurry = asyncio.Event()
 
     def touch(self, key: Hashable, render: Render) -> None:
         """Note a change; schedule a render unless one is already due."""
@@ -39,8 +41,10 @@ class LiveEditor:
     async def _run(self, key: Hashable, delay: float) -> None:
         try:
             while key in self._waiting:
-                if delay > 0:
-                    await asyncio.sleep(delay)
+                if delay > 0 and not self._hurry.is_set():
+                    # Wait out the window, unless a flush asks to render now.
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._hurry.wait(), timeout=delay)
                 render = self._waiting.pop(key)
                 self._last[key] = time.monotonic()
                 try:
@@ -51,7 +55,12 @@ class LiveEditor:
         finally:
             self._tasks.pop(key, None)
 
-    async def flush(self) -> None:
-        """Wait for every scheduled render (tests, shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)
+    async def flush(self, *, immediate: bool = False) -> None:
+        """Wait for every scheduled render; `immediate` skips the waiting (at shutdown)."""
+        if immediate:
+            self._hurry.set()
+        try:
+            while self._tasks:
+                await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)
+        finally:
+            self._hurry.clear()

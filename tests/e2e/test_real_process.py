@@ -10,12 +10,9 @@ import sqlite3
 import sys
 from typing import TYPE_CHECKING
 
-import pytest
-
 from bot.local_api import LocalBotAPI
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
     from pathlib import Path
 
 TOKEN = "424242:E2E-secret-token_xyz"
@@ -23,30 +20,8 @@ GROUP = -1001500000001
 ADMIN, HA, DUC, KHANH = 1001, 1002, 1003, 1099
 
 
-@pytest.fixture
-async def api() -> AsyncIterator[LocalBotAPI]:
-    server = LocalBotAPI(TOKEN)
-    await server.start()
-    server.add_user(ADMIN, "Trần Văn Hải", username="tranvanhai_vsp")
-    server.add_user(HA, "Lê Thị Thu Hà")
-    server.add_user(DUC, "Phạm Minh Đức")
-    server.add_user(KHANH, "Vũ Quốc Khánh")
-    server.add_group(
-        GROUP,
-        "Cụm thi đua số 1 – PVN",
-        supergroup=True,
-        admins=[ADMIN],
-        bot_member=False,
-        members=[HA, DUC, KHANH],
-    )
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
 async def _start_bot(
-    api: LocalBotAPI, data_dir: Path, log_path: Path
+    api: LocalBotAPI, data_dir: Path, log_path: Path, extra_env: dict[str, str] | None = None
 ) -> asyncio.subprocess.Process:
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "BOT_"))},
@@ -55,6 +30,7 @@ async def _start_bot(
         "TELEGRAM_API_FILE_URL": api.base_file_url,
         "DATA_DIR": str(data_dir),
         "LOG_LEVEL": "DEBUG",
+        **(extra_env or {}),
     }
     log = log_path.open("ab")
     return await asyncio.create_subprocess_exec(
@@ -169,16 +145,7 @@ async def test_webhook_mode_when_webhook_url_is_set(api: LocalBotAPI, tmp_path: 
     }
     api.add_bot_to_group(GROUP, ADMIN)
     update = api.send_text(ADMIN, GROUP, "/setup Cụm thi đua số 1 | 2022")
-    saved = {k: os.environ.get(k) for k in env_extra}
-    os.environ.update(env_extra)
-    try:
-        process = await _start_bot(api, tmp_path, tmp_path / "bot.log")
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    process = await _start_bot(api, tmp_path, tmp_path / "bot.log", env_extra)
     try:
         registered = await api.wait_for_call("setWebhook", timeout=30)
         assert registered.params["url"] == env_extra["WEBHOOK_URL"]

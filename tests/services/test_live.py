@@ -42,3 +42,17 @@ async def test_keys_are_independent_and_a_failing_render_does_not_stop_later_one
     editor.touch("a", fine)
     await editor.flush()
     assert sorted(calls) == ["broken", "fine", "fine"]
+
+
+async def test_immediate_flush_renders_pending_changes_without_waiting() -> None:
+    editor = LiveEditor(interval=30.0)
+    rendered: list[str] = []
+
+    async def render() -> None:
+        rendered.append("x")
+
+    editor.touch("k", render)
+    await asyncio.sleep(0)
+    editor.touch("k", render)  # inside the 30 s window: would wait
+    await asyncio.wait_for(editor.flush(immediate=True), timeout=2)
+    assert rendered == ["x", "x"]
