@@ -60,7 +60,9 @@ def render_request(view: RequestView, t: NullTranslations) -> str:
         _("📋 <b>Report request: {title}</b>").format(title=title)
         if request.kind == "report"
         else _("✍️ <b>Request for confirmation: {title}</b>").format(title=title),
-        _("Deadline: {when}").format(when=format_when(request.deadline_at, view.tz, locale)),
+        (_("Deadline: {when}") if request.kind == "report" else _("Reply by: {when}")).format(
+            when=format_when(request.deadline_at, view.tz, locale)
+        ),
     ]
     if request.kind == "report":
         lines.append(_("Accepted formats: {types}").format(types=", ".join(request.file_types)))
@@ -269,6 +271,10 @@ async def _continue_title(
     title = text.strip()
     if not title:
         raise InvalidInput(field="title")
+    if "|" in title:
+        # The whole command in one answer ("title | deadline | options"): open it directly.
+        await open_from_text(update, context, str(state["kind"]), title)
+        return
     _ = (await translations(update, context)).gettext
     markup = InlineKeyboardMarkup(
         [

@@ -47,12 +47,12 @@ async def test_request_is_posted_with_deadline_units_and_buttons(harness: Harnes
     message = harness.request.sent(GROUP_ID)[-1]
     text = message.params["text"]
     assert f"📋 <b>Yêu cầu báo cáo: {TITLE}</b>" in text
-    assert "Hạn: 17:00 thứ Ba, 15/11/2022" in text
+    assert "Hạn nộp: 17:00 thứ Ba, 15/11/2022" in text
     assert "Đã nộp 0/4: —" in text
     assert "Chưa nộp: VSP, PVEP, RVP, GPV" in text
     assert "trả lời tin nhắn này bằng tệp báo cáo" in text
     labels = [b[0] for b in markup_buttons(message)]
-    assert labels == ["Đổi hạn", "Đóng", "Hủy", "Gửi tôi các tệp"]
+    assert labels == ["Đổi hạn", "Đóng", "Hủy", "Nhận tệp qua tin nhắn riêng"]
     assert await harness.rows("SELECT kind, title, deadline_at, status FROM requests") == [
         ("report", TITLE, "2022-11-15T10:00:00+00:00", "open")
     ]
@@ -391,3 +391,20 @@ async def test_forged_payload_for_another_clusters_request(harness: Harness) -> 
     assert harness.request.answers()[-1]["show_alert"] is True
     await harness.press(OUTSIDER, "rv1:a:1", chat_id=OTHER_GROUP_ID)
     assert await harness.scalar("SELECT status FROM requests") == "open"
+
+
+async def test_guided_dialogue_takes_a_whole_command_and_can_be_cancelled(
+    harness: Harness,
+) -> None:
+    await seed_with_liaisons(harness)
+    await harness.say(ADMIN, "/xacnhan")
+    prompt = harness.request.last_message_id(GROUP_ID)
+    reply_to = {"message_id": prompt, "date": 0, "chat": {"id": GROUP_ID, "type": "supergroup"}}
+    await harness.say(ADMIN, "Kế hoạch hoạt động năm 2023 | 17:00 30/10/2022", reply_to=reply_to)
+    assert await harness.rows("SELECT kind, title FROM requests") == [
+        ("confirmation", "Kế hoạch hoạt động năm 2023")
+    ]
+    await harness.say(ADMIN, "/yeucau")
+    await harness.say(ADMIN, "/huy")
+    assert harness.request.last_sent(GROUP_ID) == "Đã hủy."
+    assert await harness.scalar("SELECT COUNT(*) FROM dialogues") == 0
