@@ -26,6 +26,7 @@ from bot.services.submissions import remove_partial_downloads
 from db.connection import Database
 from handlers import register_all
 from handlers.common import BotApp, BotContext
+from handlers.requests import schedule_missing_posts
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -135,6 +136,8 @@ def build_application(
                 first=60,
                 name="forget_updates",
             )
+        # Requests recorded just before a crash may still lack their group message.
+        schedule_missing_posts(app.job_queue, 1)
         try:
             await set_commands(app)
         except TelegramError as exc:  # the menu is a convenience; never stop the bot for it

@@ -311,3 +311,15 @@ class NotLatestVersion(DomainError):
     """Only the latest version of a unit's submission can be reviewed."""
 
     code = "not_latest_version"
+
+
+class NotASubmission(DomainError):
+    """The document in the group is not meant as a report (handled silently)."""
+
+    code = "not_a_submission"
+
+
+class AlreadyReviewed(DomainError):
+    """The submission already has this review; `details['review']` says which."""
+
+    code = "already_reviewed"

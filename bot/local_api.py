@@ -1112,7 +1112,7 @@ class LocalBotAPI:
             is_bot=True,
             language_code=None,
         )
-        self._clock = clock
+        self.clock = clock
         self.users: dict[int, User] = {}
         self.chats: dict[int, Chat] = {}
         self.calls: list[Call] = []
@@ -1864,7 +1864,7 @@ class LocalBotAPI:
         call = Call(
             method=entry[0] if entry else method,
             params=raw if isinstance(raw, dict) else {},
-            time=self._clock(),
+            time=self.clock(),
             files=files,
         )
         self.calls.append(call)
@@ -1914,7 +1914,7 @@ class LocalBotAPI:
     # -- internals: world helpers ------------------------------------------------
 
     def _now(self) -> int:
-        return int(self._clock())
+        return int(self.clock())
 
     def _user(self, user_id: int | None) -> User:
         if user_id is None or user_id not in self.users:

@@ -50,7 +50,9 @@ async def upsert_answer(
         """INSERT INTO confirmations (request_id, unit_id, status, comment, user_id, answered_at)
            VALUES (?, ?, ?, ?, ?, ?)
            ON CONFLICT (request_id, unit_id) DO UPDATE SET
-               status = excluded.status, comment = excluded.comment,
+               status = excluded.status,
+               -- Confirming after a comment keeps the comment on record.
+               comment = COALESCE(excluded.comment, confirmations.comment),
                user_id = excluded.user_id, answered_at = excluded.answered_at""",
         (request_id, unit_id, status, comment, user_id, ts(now)),
     )

@@ -30,13 +30,18 @@ async def get_pending(conn: aiosqlite.Connection, pending_id: int) -> dict[str, 
     row = await fetch_one(
         conn,
         """SELECT id, user_id, chat_id, file_id, file_unique_id, file_name, mime_type,
-                  file_size, caption
+                  file_size, caption, created_at
            FROM pending_documents WHERE id = ?""",
         (pending_id,),
     )
     return dict(row) if row else None
 
 
-async def delete_pending(conn: aiosqlite.Connection, pending_id: int) -> None:
-    """Forget a parked document once it is submitted."""
-    await execute(conn, "DELETE FROM pending_documents WHERE id = ?", (pending_id,))
+async def delete_pending(conn: aiosqlite.Connection, pending_id: int, user_id: int) -> bool:
+    """Take a parked document out; False if it was already taken (or is someone else's)."""
+    changed = await execute(
+        conn,
+        "DELETE FROM pending_documents WHERE id = ? AND user_id = ?",
+        (pending_id, user_id),
+    )
+    return changed == 1

@@ -155,3 +155,14 @@ async def update_status(
            WHERE id = ?""",
         (status, status, ts(now), request_id),
     )
+
+
+async def list_open_without_message(conn: aiosqlite.Connection) -> list[Request]:
+    """Open requests whose group message was never posted (a send failed, or a crash)."""
+    rows = await fetch_all(
+        conn,
+        """SELECT id, cluster_id, kind, title, deadline_at, status, file_types,
+                  document_file_id, document_name, message_id, created_by
+           FROM requests WHERE status = 'open' AND message_id IS NULL ORDER BY id""",
+    )
+    return [_row_to_request(r, await _unit_ids(conn, r["id"])) for r in rows]

@@ -201,6 +201,10 @@ def render_error(exc: domain.DomainError, t: NullTranslations) -> str:
         return _(
             "This is version {version}, but the unit has sent a newer one; review the latest."
         ).format(version=d.get("version"))
+    if isinstance(exc, domain.AlreadyReviewed):
+        if d.get("review") == "accepted":
+            return _("This version was already accepted.")
+        return _("This version was already returned with the same comment.")
     if isinstance(exc, domain.FileRefused):
         return _file_refused(exc, t)
     if isinstance(exc, domain.InviteInvalid):

@@ -5,11 +5,11 @@ from __future__ import annotations
 import html
 import logging
 from datetime import datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.domain import InvalidInput
@@ -40,7 +40,9 @@ from handlers.dialogues import CONTINUATIONS, ask
 if TYPE_CHECKING:
     from babel.support import NullTranslations
     from telegram import Update
+    from telegram.ext import CallbackContext, JobQueue
 
+    from bot.deps import Deps
     from bot.services.requests import RequestView
 
 log = logging.getLogger(__name__)
@@ -202,14 +204,50 @@ async def post_request(update: Update, context: BotContext, view: RequestView) -
     await request_service.remember_message(context.deps.db, view.request.id, sent.message_id)
 
 
-async def open_from_text(update: Update, context: BotContext, kind: str, text: str) -> None:
+async def job_post_missing(context: CallbackContext[Any, Any, Any, Any]) -> None:
+    """Post the group message of any open request that has none (after a failed send)."""
+    deps: Deps = context.application.bot_data["deps"]
+    for view in await request_service.views_without_message(deps.db):
+        t = translator(view.cluster.locale)
+        try:
+            sent = await context.bot.send_message(
+                view.cluster.chat_id, render_request(view, t), reply_markup=request_markup(view, t)
+            )
+        except TelegramError as exc:
+            log.warning("request %s still not posted: %s", view.request.id, exc)
+            continue
+        await request_service.remember_message(deps.db, view.request.id, sent.message_id)
+
+
+def schedule_missing_posts(job_queue: JobQueue[Any] | None, delay: float) -> None:
+    """Try again soon to post requests whose message is missing."""
+    if job_queue is not None:
+        job_queue.run_once(job_post_missing, when=delay, name="post_missing_requests")
+
+
+def attached_document(update: Update) -> tuple[str, str] | None:
+    """The document the command replies to (file id, name), if any."""
+    message = update.effective_message
+    replied = message.reply_to_message if message is not None else None
+    attached = replied.document if replied is not None else None
+    if attached is None:
+        return None
+    return attached.file_id, attached.file_name or attached.file_unique_id
+
+
+async def open_from_text(
+    update: Update,
+    context: BotContext,
+    kind: str,
+    text: str,
+    document: tuple[str, str] | None = None,
+) -> None:
     """Open a request from `<title> | <deadline> [| options]` and post it."""
     deps = context.deps
-    message = require_message(update)
-    document = None
-    attached = message.reply_to_message.document if message.reply_to_message else None
-    if kind == "confirmation" and attached is not None:
-        document = (attached.file_id, attached.file_name or "tài liệu")
+    if kind == "confirmation" and document is None:
+        document = attached_document(update)
+    elif kind != "confirmation":
+        document = None
     view = await request_service.open_request(
         deps.db,
         chat_id=require_group(update).id,
@@ -221,7 +259,12 @@ async def open_from_text(update: Update, context: BotContext, kind: str, text: s
         document=document,
         update_id=update.update_id,
     )
-    await post_request(update, context, view)
+    try:
+        await post_request(update, context, view)
+    except TelegramError:
+        # The request is recorded; its message must still reach the group.
+        schedule_missing_posts(context.job_queue, 10)
+        raise
 
 
 @guarded
@@ -251,7 +294,18 @@ async def _command(update: Update, context: BotContext, kind: str) -> None:
         if kind == "report"
         else _("Please reply to this message with what the units should confirm.")
     )
-    await ask(update, context, "request_title", question, state={"kind": kind})
+    state: dict[str, object] = {"kind": kind}
+    if kind == "confirmation" and (document := attached_document(update)) is not None:
+        # /xacnhan given as a reply to the draft: the document rides along the dialogue.
+        state["document"] = list(document)
+    await ask(update, context, "request_title", question, state=state)
+
+
+def _state_document(state: dict[str, object]) -> tuple[str, str] | None:
+    value = state.get("document")
+    if isinstance(value, list) and len(value) == 2:
+        return str(value[0]), str(value[1])
+    return None
 
 
 def _quick_deadlines(now: datetime, tz: ZoneInfo) -> dict[str, datetime]:
@@ -273,7 +327,7 @@ async def _continue_title(
         raise InvalidInput(field="title")
     if "|" in title:
         # The whole command in one answer ("title | deadline | options"): open it directly.
-        await open_from_text(update, context, str(state["kind"]), title)
+        await open_from_text(update, context, str(state["kind"]), title, _state_document(state))
         return
     _ = (await translations(update, context)).gettext
     markup = InlineKeyboardMarkup(
@@ -366,7 +420,7 @@ async def cb_quick(update: Update, context: BotContext) -> None:
     if choice == "ok":
         state = dialogue.state
         text = f"{state['title']} | {state['deadline']}"
-        await open_from_text(update, context, str(state["kind"]), text)
+        await open_from_text(update, context, str(state["kind"]), text, _state_document(state))
         await edit_quietly(update, html.escape(str(state["title"])))
         return
     cluster = await cluster_service.get_cluster_for_chat(deps.db, chat.id)
@@ -386,10 +440,10 @@ async def cb_manage(update: Update, context: BotContext) -> None:
     request_id = int(rid)
     is_admin = await sender_is_admin(update, context)
     if action == "files":
-        from handlers.submissions import send_files
+        from handlers.submissions import send_files  # the two modules refer to each other
 
-        await query.answer()
         await send_files(update, context, request_id, is_admin)
+        await query.answer()
         return
     if action == "deadline":
         await cluster_service.check_secretariat(deps.db, chat.id, user.id, is_admin)

@@ -8,10 +8,16 @@ import uuid
 from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.error import TelegramError
+from telegram.error import Forbidden, TelegramError
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
-from bot.domain import NoOpenRequest, NotALiaison, PrivateChatNeeded
+from bot.domain import (
+    FileRefused,
+    NoOpenRequest,
+    NotALiaison,
+    NotASubmission,
+    PrivateChatNeeded,
+)
 from bot.files import (
     BOT_API_DOWNLOAD_LIMIT,
     format_duration_en,
@@ -50,6 +56,8 @@ from handlers.dialogues import CONTINUATIONS, ask
 from handlers.requests import refresh
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from babel.support import NullTranslations
     from telegram import Update
 
@@ -151,30 +159,36 @@ async def on_document(update: Update, context: BotContext) -> None:
     private = is_private(update)
     reply_to = message.reply_to_message.message_id if message.reply_to_message else None
     deps = context.deps
+    chat = require_chat(update)
+    user = require_user(update)
+    # The secretariat posts drafts and plans in the group: theirs count only when explicit.
+    explicit_only = not private and await cluster_service.is_secretariat_of_chat(
+        deps.db, chat.id, user.id, await sender_is_admin(update, context)
+    )
     try:
         target = await submission_service.find_target(
             deps.db,
-            chat_id=require_chat(update).id,
+            chat_id=chat.id,
             private=private,
-            user_id=require_user(update).id,
+            user_id=user.id,
             reply_to=reply_to,
             caption=message.caption or "",
+            explicit_only=explicit_only,
         )
+    except NotASubmission:
+        return
     except (NotALiaison, NoOpenRequest):
-        # In a group, people share other files too: only a reply to a request is ours.
-        if private or (reply_to is not None and await _replies_to_request(update, context)):
+        # In a group, people share other files too: only a reply to the bot is ours.
+        if private or (reply_to is not None and await _replies_to_bot(update, context)):
             raise
         return
     document = _document(update)
     if target.chosen is not None:
-        await submit(update, context, target.chosen, document)
+        await submit(update, context, target.chosen, document, sent_at=message.date)
         return
+    _refuse_if_fits_none(target.candidates, document)
     pending_id = await submission_service.park_document(
-        deps.db,
-        user_id=require_user(update).id,
-        chat_id=require_chat(update).id,
-        document=document,
-        now=deps.clock.now(),
+        deps.db, user_id=user.id, chat_id=chat.id, document=document, sent_at=message.date
     )
     rows = [
         [
@@ -188,7 +202,21 @@ async def on_document(update: Update, context: BotContext) -> None:
     await reply(update, _("Which request is this file for?"), InlineKeyboardMarkup(rows))
 
 
-async def _replies_to_request(update: Update, context: BotContext) -> bool:
+def _refuse_if_fits_none(candidates: tuple[Candidate, ...], document: Document) -> None:
+    """Refuse a bad file before asking which request it is for."""
+    refusal: FileRefused | None = None
+    for candidate in candidates:
+        try:
+            submission_service.check_document(candidate.request, document)
+        except FileRefused as exc:
+            refusal = exc
+        else:
+            return
+    if refusal is not None:
+        raise refusal
+
+
+async def _replies_to_bot(update: Update, context: BotContext) -> bool:
     message = require_message(update)
     replied = message.reply_to_message
     return (
@@ -202,15 +230,18 @@ async def _replies_to_request(update: Update, context: BotContext) -> bool:
 async def cb_submit(update: Update, context: BotContext) -> None:
     """The liaison picked the request for a parked document."""
     query, (pending, rid) = press_parts(update, cb.SUBMIT)
-    document, candidate = await submission_service.pick_parked(
-        context.deps.db,
+    deps = context.deps
+    document, candidate, sent_at = await submission_service.pick_parked(
+        deps.db,
         pending_id=int(pending),
         request_id=int(rid),
         user_id=require_user(update).id,
+        now=deps.clock.now(),
     )
+    # Answered only once the file is recorded: a refusal must reach the person as an alert.
+    await submit(update, context, candidate, document, pending_id=int(pending), sent_at=sent_at)
     await query.answer()
     await edit_quietly(update, html.escape(candidate.request.title))
-    await submit(update, context, candidate, document, pending_id=int(pending))
 
 
 async def _download(context: BotContext, document: Document) -> tuple[Download | None, str]:
@@ -244,6 +275,7 @@ async def submit(
     candidate: Candidate,
     document: Document,
     pending_id: int | None = None,
+    sent_at: datetime | None = None,
 ) -> None:
     """Check, download and record a document, then answer with a receipt."""
     deps = context.deps
@@ -261,22 +293,19 @@ async def submit(
                 0,
             ),
         )
-    try:
-        recorded = await submission_service.record_submission(
-            deps.db,
-            files_dir=deps.settings.files_dir,
-            candidate=candidate,
-            document=document,
-            download=download,
-            storage=storage,
-            user_id=require_user(update).id,
-            now=deps.clock.now(),
-            update_id=update.update_id,
-            pending_id=pending_id,
-        )
-    finally:
-        if download is not None:
-            download.path.unlink(missing_ok=True)  # moved away when recorded
+    recorded = await submission_service.record_submission(
+        deps.db,
+        files_dir=deps.settings.files_dir,
+        candidate=candidate,
+        document=document,
+        download=download,
+        storage=storage,
+        user_id=require_user(update).id,
+        now=deps.clock.now(),
+        submitted_at=sent_at,
+        update_id=update.update_id,
+        pending_id=pending_id,
+    )
     cluster = recorded.view.cluster
     private = is_private(update)
     locale = await _locale(update, context) if private else cluster.locale
@@ -316,7 +345,13 @@ async def cb_review(update: Update, context: BotContext) -> None:
     user = require_user(update)
     is_admin = await sender_is_admin(update, context)
     if decision == "r":
-        await cluster_service.check_secretariat(deps.db, chat.id, user.id, is_admin)
+        await submission_service.check_reviewable(
+            deps.db,
+            chat_id=chat.id,
+            submission_id=int(sid),
+            user_id=user.id,
+            is_group_admin=is_admin,
+        )
         await query.answer()
         _ = (await translations(update, context)).gettext
         await ask(
@@ -394,7 +429,13 @@ async def _after_review(
     people = view.liaisons.get(recorded.unit.id, ())
     mentions = ", ".join(mention(p.user_id, p.full_name) for p in people)
     if update.callback_query is not None:
-        await edit_quietly(update, text)
+        # Keep the receipt (version, size, time) and add the decision under it.
+        receipt = render_receipt(
+            Recorded(view, recorded.unit, sub, duplicate=False),
+            translator(view.cluster.locale),
+            view.cluster.locale,
+        )
+        await edit_quietly(update, f"{receipt}\n\n{text}")
         if mentions:
             await send_safe(context, view.cluster.chat_id, mentions)
     else:
@@ -436,10 +477,25 @@ async def send_files(update: Update, context: BotContext, request_id: int, is_ad
     await send_private(context, user.id, "\n".join(lines))
     for unit in view.units:
         sub = view.latest.get(unit.id)
-        if sub is not None:
+        if sub is None:
+            continue
+        try:
             # By file id: works for any size, and only this bot can send it.
             await context.bot.send_document(
                 user.id, sub.file_id, caption=f"{unit.code} – v{sub.version}"
+            )
+        except Forbidden:
+            await membership.mark_blocked(deps.db, user.id, deps.clock.now())
+            return
+        except TelegramError as exc:
+            # One unreadable file must not keep the others from the secretariat.
+            log.warning("could not send %s v%s: %s", unit.code, sub.version, exc)
+            await send_private(
+                context,
+                user.id,
+                _("{code}: the file could not be sent ({error}).").format(
+                    code=html.escape(unit.code), error=html.escape(type(exc).__name__)
+                ),
             )
 
 

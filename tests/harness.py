@@ -33,7 +33,7 @@ class Harness:
         )
         self.request = RecordingRequest(admins={GROUP_ID: [ADMIN.id]})
         self.clock = FixedClock(SEED_NOW)
-        self.updates = UpdateFactory()
+        self.updates = UpdateFactory(lambda: self.clock.now().timestamp())
         self.app: BotApp = build_application(
             self.settings,
             clock=self.clock,

@@ -6,6 +6,7 @@ import hashlib
 import itertools
 import mimetypes
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,9 +89,14 @@ def chat_json(chat_id: int, title: str = GROUP_TITLE) -> dict[str, Any]:
 class UpdateFactory:
     """Makes updates with increasing ids, as Telegram would deliver them."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._update_ids = itertools.count(500_000_001)
         self._message_ids = itertools.count(10)
+        self._clock = clock
+
+    def _now(self) -> int:
+        """Message dates follow the test's clock, as Telegram's follow real time."""
+        return int(self._clock())
 
     def message(
         self,
@@ -104,7 +110,7 @@ class UpdateFactory:
         """A text message; a leading /command gets its bot_command entity."""
         message: dict[str, Any] = {
             "message_id": next(self._message_ids),
-            "date": int(time.time()),
+            "date": self._now(),
             "chat": chat_json(chat_id),
             "from": person.json(),
             "text": text,
@@ -115,7 +121,7 @@ class UpdateFactory:
         if reply_to is not None:
             message["reply_to_message"] = reply_to
         if edited:
-            message["edit_date"] = int(time.time())
+            message["edit_date"] = self._now()
         key = "edited_message" if edited else "message"
         return {"update_id": next(self._update_ids), key: message}
 
@@ -146,7 +152,7 @@ class UpdateFactory:
             )
         message: dict[str, Any] = {
             "message_id": next(self._message_ids),
-            "date": int(time.time()),
+            "date": self._now(),
             "chat": chat_json(chat_id),
             "from": person.json(),
             "document": document,
@@ -156,7 +162,7 @@ class UpdateFactory:
         if reply_to is not None:
             message["reply_to_message"] = {
                 "message_id": reply_to,
-                "date": int(time.time()),
+                "date": self._now(),
                 "chat": chat_json(chat_id),
                 "from": {"id": BOT_ID, "is_bot": True, "first_name": "Cụm thi đua"},
                 "text": "…",
@@ -176,7 +182,7 @@ class UpdateFactory:
                 "data": data,
                 "message": {
                     "message_id": message_id,
-                    "date": int(time.time()),
+                    "date": self._now(),
                     "chat": chat_json(chat_id),
                     "from": {"id": BOT_ID, "is_bot": True, "first_name": "Cụm thi đua"},
                     "text": "…",
@@ -213,7 +219,7 @@ class UpdateFactory:
             "my_chat_member": {
                 "chat": chat_json(chat_id),
                 "from": by.json(),
-                "date": int(time.time()),
+                "date": self._now(),
                 "old_chat_member": {"status": "left", "user": bot},
                 "new_chat_member": new,
             },
@@ -228,7 +234,7 @@ class UpdateFactory:
             "chat_member": {
                 "chat": chat_json(chat_id),
                 "from": ADMIN_JSON,
-                "date": int(time.time()),
+                "date": self._now(),
                 "old_chat_member": {"status": "member", "user": person.json()},
                 "new_chat_member": {
                     "status": status,
@@ -240,7 +246,7 @@ class UpdateFactory:
 
     def migrate(self, old_chat_id: int, new_chat_id: int, by: Person) -> list[dict[str, Any]]:
         """The two service messages Telegram sends when a group becomes a supergroup."""
-        now = int(time.time())
+        now = self._now()
         return [
             {
                 "update_id": next(self._update_ids),

@@ -372,3 +372,12 @@ async def set_voter(
             now=now,
         )
     return unit, voter
+
+
+async def is_secretariat_of_chat(
+    db: Database, chat_id: int, user_id: int, is_group_admin: bool
+) -> bool:
+    """Tell whether the person is secretariat of the chat's cluster (False without one)."""
+    async with db.read() as conn:
+        cluster = await clusters.get_cluster_by_chat(conn, chat_id)
+        return cluster is not None and await is_secretariat(conn, cluster, user_id, is_group_admin)

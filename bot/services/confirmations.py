@@ -85,7 +85,11 @@ async def answer(
         unit = await units.get_unit(conn, cluster.id, liaison.unit_id)
         assert unit is not None
         current = (await confirmations.list_answers(conn, request.id)).get(unit.id)
-        changed = current is None or current.status != status or current.comment != note
+        changed = (
+            current is None
+            or current.status != status
+            or (note is not None and current.comment != note)
+        )
         if changed:
             await confirmations.upsert_answer(
                 conn,

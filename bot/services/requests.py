@@ -24,7 +24,7 @@ from bot.files import DEFAULT_TYPES, FileTypeError, normalise_types
 from bot.options import OptionError, parse_options, split_args, split_list
 from bot.services.clusters import normalise_code, require_cluster, require_secretariat
 from bot.services.common import clean_text, unit_of_work
-from db import audit, confirmations, liaisons, requests, submissions, units
+from db import audit, clusters, confirmations, liaisons, requests, submissions, units
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -279,3 +279,14 @@ async def change_status(
         changed = await requests.get_request(conn, cluster.id, request.id)
         assert changed is not None
         return await load_view(conn, cluster, changed)
+
+
+async def views_without_message(db: Database) -> list[RequestView]:
+    """Open requests that still need their group message, with their views."""
+    async with db.read() as conn:
+        views = []
+        for request in await requests.list_open_without_message(conn):
+            cluster = await clusters.get_cluster(conn, request.cluster_id)
+            if cluster is not None:
+                views.append(await load_view(conn, cluster, request))
+        return views

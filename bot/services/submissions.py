@@ -5,14 +5,17 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.domain import (
+    AlreadyReviewed,
     Cluster,
     FileRefused,
     InvalidInput,
     NoOpenRequest,
     NotALiaison,
+    NotASubmission,
     NotConcerned,
     NotLatestVersion,
     Request,
@@ -26,6 +29,7 @@ from bot.services.clusters import require_cluster, require_secretariat
 from bot.services.common import clean_text, unit_of_work
 from bot.services.requests import RequestView, load_view
 from db import audit, clusters, liaisons, pending, requests, submissions, units
+from db.util import from_ts
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -36,6 +40,8 @@ if TYPE_CHECKING:
     from db.connection import Database
 
 MAX_COMMENT = 1000
+# A parked document's buttons stop working after a day: the liaison sends it again.
+PARKING_TTL = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -138,8 +144,13 @@ async def find_target(
     user_id: int,
     reply_to: int | None,
     caption: str,
+    explicit_only: bool = False,
 ) -> Target:
-    """Work out which request a liaison's document answers; refuse what cannot be submitted."""
+    """Work out which request a liaison's document answers; refuse what cannot be submitted.
+
+    In the group, `explicit_only` (the sender is secretariat, who posts drafts and plans)
+    takes a document as a report only when it replies to the request or names it.
+    """
     async with db.read() as conn:
         if private:
             mine = await liaisons.list_liaisons_of_person(conn, user_id)
@@ -169,21 +180,28 @@ async def find_target(
                 if unit.id not in replied.unit_ids:
                     raise NotConcerned(title=replied.title, code=unit.code)
                 return Target((Candidate(cluster, unit, replied),))
+            if replied is not None:
+                # A reply to a confirmation request (a revised draft, say) is not a report.
+                raise NotASubmission()
             candidates = await _open_for_unit(conn, cluster, unit)
     if not candidates:
         raise NoOpenRequest()
     named = _by_caption(candidates, caption)
-    return Target(tuple(named if len(named) == 1 else candidates))
+    if len(named) == 1:
+        return Target(tuple(named))
+    if explicit_only:
+        raise NotASubmission()
+    return Target(tuple(candidates))
 
 
 async def park_document(
-    db: Database, *, user_id: int, chat_id: int, document: Document, now: datetime
+    db: Database, *, user_id: int, chat_id: int, document: Document, sent_at: datetime
 ) -> int:
     """Keep a document while its sender picks the request; return the parking id."""
     async with db.transaction() as conn:
         return await pending.insert_pending(
             conn,
-            now=now,
+            now=sent_at,
             user_id=user_id,
             chat_id=chat_id,
             file_id=document.file_id,
@@ -196,12 +214,15 @@ async def park_document(
 
 
 async def pick_parked(
-    db: Database, *, pending_id: int, request_id: int, user_id: int
-) -> tuple[Document, Candidate]:
-    """Return a parked document and the request its sender picked, after checking both."""
+    db: Database, *, pending_id: int, request_id: int, user_id: int, now: datetime
+) -> tuple[Document, Candidate, datetime]:
+    """Return a parked document, the request its sender picked and when it was sent."""
     async with db.read() as conn:
         parked = await pending.get_pending(conn, pending_id)
         if parked is None or parked["user_id"] != user_id:
+            raise UnknownRequest(request_id=request_id)
+        sent_at = from_ts(parked["created_at"])
+        if now - sent_at > PARKING_TTL:
             raise UnknownRequest(request_id=request_id)
         for liaison in await liaisons.list_liaisons_of_person(conn, user_id):
             request = await requests.get_request(conn, liaison.cluster_id, request_id)
@@ -223,7 +244,7 @@ async def pick_parked(
                 file_size=parked["file_size"],
                 caption=parked["caption"],
             )
-            return document, Candidate(cluster, unit, request)
+            return document, Candidate(cluster, unit, request), sent_at
     raise UnknownRequest(request_id=request_id)
 
 
@@ -237,76 +258,86 @@ async def record_submission(
     storage: str,
     user_id: int,
     now: datetime,
+    submitted_at: datetime | None = None,
     update_id: int | None = None,
     pending_id: int | None = None,
 ) -> Recorded:
     """Store a new version (or acknowledge a duplicate of the latest) in one transaction.
 
-    The downloaded file is moved to its final name inside the transaction: a crash
-    before COMMIT leaves at most a file that the next version's number overwrites,
-    never a recorded submission without its file.
+    The downloaded file is moved to its final name inside the transaction and moved
+    back out if the transaction fails, so a recorded version always has its file and a
+    failed one leaves none. Lateness counts from when the liaison sent the file, not
+    from when the bot got to it (a restart or a slow download must not make it late).
     """
     extension = check_document(candidate.request, document)
-    async with unit_of_work(db, update_id, now) as conn:
-        cluster = candidate.cluster
-        request = await requests.get_request(conn, cluster.id, candidate.request.id)
-        if request is None:
-            raise UnknownRequest(request_id=candidate.request.id)
-        if not request.is_open:
-            raise RequestNotOpen(status=request.status, title=request.title)
-        liaison = await liaisons.get_liaison(conn, cluster.id, user_id)
-        if liaison is None or liaison.unit_id != candidate.unit.id:
-            raise NotALiaison(private=False)
-        unit = candidate.unit
-        latest = await submissions.get_latest(conn, request.id, unit.id)
-        same_file = latest is not None and (
-            latest.file_unique_id == document.file_unique_id
-            or (download is not None and latest.sha256 == download.sha256)
-        )
-        if latest is not None and same_file:
-            if download is not None:
-                download.path.unlink(missing_ok=True)
-            if pending_id is not None:
-                await pending.delete_pending(conn, pending_id)
-            return Recorded(await load_view(conn, cluster, request), unit, latest, duplicate=True)
-        version = latest.version + 1 if latest else 1
-        name = stored_name(unit.code, version, extension) if download else None
-        late = max(0, int((now - request.deadline_at).total_seconds()))
-        submission_id = await submissions.insert_submission(
-            conn,
-            request_id=request.id,
-            unit_id=unit.id,
-            version=version,
-            user_id=user_id,
-            submitted_at=now,
-            late_seconds=late,
-            file_name=safe_display_name(document.file_name or ""),
-            stored_name=name,
-            file_size=download.size if download else document.file_size,
-            mime_type=document.mime_type,
-            sha256=download.sha256 if download else None,
-            file_id=document.file_id,
-            file_unique_id=document.file_unique_id,
-            caption=clean_text(document.caption)[:MAX_COMMENT],
-            storage=storage,
-        )
-        if pending_id is not None:
-            await pending.delete_pending(conn, pending_id)
-        await audit.insert_audit(
-            conn,
-            cluster_id=cluster.id,
-            user_id=user_id,
-            action="submit",
-            detail=f"#{request.id} {unit.code} v{version} {storage}",
-            now=now,
-        )
-        if download is not None and name is not None:
-            final = files_dir / str(cluster.id) / str(request.id) / name
-            final.parent.mkdir(parents=True, exist_ok=True)
-            download.path.replace(final)
-        submission = await submissions.get_submission(conn, submission_id)
-        assert submission is not None
-        view = await load_view(conn, cluster, request)
+    sent = min(submitted_at or now, now)
+    final: Path | None = None
+    try:
+        async with unit_of_work(db, update_id, now) as conn:
+            cluster = candidate.cluster
+            request = await requests.get_request(conn, cluster.id, candidate.request.id)
+            if request is None:
+                raise UnknownRequest(request_id=candidate.request.id)
+            if not request.is_open:
+                raise RequestNotOpen(status=request.status, title=request.title)
+            liaison = await liaisons.get_liaison(conn, cluster.id, user_id)
+            if liaison is None or liaison.unit_id != candidate.unit.id:
+                raise NotALiaison(private=False)
+            if pending_id is not None and not await pending.delete_pending(
+                conn, pending_id, user_id
+            ):
+                # Another press already submitted this parked document.
+                raise UnknownRequest(request_id=request.id)
+            unit = candidate.unit
+            latest = await submissions.get_latest(conn, request.id, unit.id)
+            if latest is not None and (
+                latest.file_unique_id == document.file_unique_id
+                or (download is not None and latest.sha256 == download.sha256)
+            ):
+                view = await load_view(conn, cluster, request)
+                return Recorded(view, unit, latest, duplicate=True)
+            version = latest.version + 1 if latest else 1
+            name = stored_name(unit.code, version, extension) if download else None
+            submission_id = await submissions.insert_submission(
+                conn,
+                request_id=request.id,
+                unit_id=unit.id,
+                version=version,
+                user_id=user_id,
+                submitted_at=sent,
+                late_seconds=max(0, int((sent - request.deadline_at).total_seconds())),
+                file_name=safe_display_name(document.file_name or ""),
+                stored_name=name,
+                file_size=download.size if download else document.file_size,
+                mime_type=document.mime_type,
+                sha256=download.sha256 if download else None,
+                file_id=document.file_id,
+                file_unique_id=document.file_unique_id,
+                caption=clean_text(document.caption)[:MAX_COMMENT],
+                storage=storage,
+            )
+            await audit.insert_audit(
+                conn,
+                cluster_id=cluster.id,
+                user_id=user_id,
+                action="submit",
+                detail=f"#{request.id} {unit.code} v{version} {storage}",
+                now=now,
+            )
+            if download is not None and name is not None:
+                final = files_dir / str(cluster.id) / str(request.id) / name
+                final.parent.mkdir(parents=True, exist_ok=True)
+                download.path.replace(final)
+            submission = await submissions.get_submission(conn, submission_id)
+            assert submission is not None
+            view = await load_view(conn, cluster, request)
+    except BaseException:
+        if final is not None:
+            final.unlink(missing_ok=True)
+        raise
+    finally:
+        if download is not None:
+            download.path.unlink(missing_ok=True)
     return Recorded(view, unit, submission, duplicate=False)
 
 
@@ -343,6 +374,9 @@ async def review_submission(
         unit = await units.get_unit(conn, cluster.id, submission.unit_id)
         assert unit is not None
         review = "accepted" if accept else "returned"
+        if submission.review == review and (accept or submission.review_comment == note):
+            # A second press of the same button: nothing changes, nobody is told twice.
+            raise AlreadyReviewed(review=review)
         await submissions.update_review(
             conn, submission.id, review=review, comment=note, reviewed_by=user_id, now=now
         )
@@ -358,6 +392,27 @@ async def review_submission(
         assert reviewed is not None
         view = await load_view(conn, cluster, request)
     return Recorded(view, unit, reviewed, duplicate=False)
+
+
+async def check_reviewable(
+    db: Database, *, chat_id: int, submission_id: int, user_id: int, is_group_admin: bool
+) -> Submission:
+    """Refuse before asking for a comment: secretariat only, this cluster's latest version."""
+    async with db.read() as conn:
+        cluster = await require_cluster(conn, chat_id)
+        await require_secretariat(conn, cluster, user_id, is_group_admin)
+        submission = await submissions.get_submission(conn, submission_id)
+        request = (
+            await requests.get_request(conn, cluster.id, submission.request_id)
+            if submission
+            else None
+        )
+        if submission is None or request is None:
+            raise UnknownRequest(submission_id=submission_id)
+        latest = await submissions.get_latest(conn, request.id, submission.unit_id)
+        if latest is None or latest.id != submission.id:
+            raise NotLatestVersion(version=submission.version)
+        return submission
 
 
 async def latest_files(

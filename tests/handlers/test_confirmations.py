@@ -124,3 +124,31 @@ async def test_progress_edits_are_batched(harness: Harness) -> None:
     # Then a single edit shows the latest state.
     assert edits() == before + 2
     assert "Đã xác nhận 3/4: VSP, PVEP, RVP" in harness.request.last_text(GROUP_ID)
+
+
+async def test_confirming_after_a_comment_keeps_the_comment(harness: Harness) -> None:
+    await seed_with_liaisons(harness)
+    await open_confirmation(harness)
+    await harness.press(TUAN_RVP, "cf1:g:1")
+    prompt = harness.request.last_message_id(GROUP_ID)
+    reply_to = {"message_id": prompt, "date": 0, "chat": {"id": GROUP_ID, "type": "supergroup"}}
+    await harness.say(TUAN_RVP, "Sửa lỗi chính tả trang 3", reply_to=reply_to)
+    await harness.press(TUAN_RVP, "cf1:c:1")
+    await harness.press(TUAN_RVP, "cf1:c:1")
+    assert harness.request.answers()[-1]["text"] == "Đơn vị RVP đã xác nhận trước đó."
+    assert await harness.rows("SELECT status, comment FROM confirmations") == [
+        ("confirmed", "Sửa lỗi chính tả trang 3")
+    ]
+
+
+async def test_guided_confirmation_keeps_the_document_it_replied_to(harness: Harness) -> None:
+    await seed_with_liaisons(harness)
+    draft = harness.updates.document(HA_VSP, "Ke hoach 2023.docx", b"PK\x03\x04 plan")
+    await harness.feed(draft)
+    await harness.say(HA_VSP, "/confirm", reply_to=draft["message"])
+    prompt = harness.request.last_message_id(GROUP_ID)
+    reply_to = {"message_id": prompt, "date": 0, "chat": {"id": GROUP_ID, "type": "supergroup"}}
+    await harness.say(HA_VSP, "Kế hoạch hoạt động năm 2023 | 17:00 30/10/2022", reply_to=reply_to)
+    assert await harness.rows("SELECT kind, document_name FROM requests") == [
+        ("confirmation", "Ke hoach 2023.docx")
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 
 import pytest
 
@@ -244,10 +245,12 @@ async def test_crash_between_download_and_commit_records_nothing(
     async def crash(*args: object, **kwargs: object) -> int:
         raise OSError("disk gone")
 
-    monkeypatch.setattr("db.submissions.insert_submission", crash)
+    # Fails after the file was moved to its final name, before COMMIT.
+    monkeypatch.setattr("db.submissions.get_submission", crash)
     await harness.send_file(DUC_PVEP, "PVEP.pdf", PDF)
     assert await harness.scalar("SELECT COUNT(*) FROM submissions") == 0
-    assert not (harness.settings.files_dir / "1").exists()
+    folder = harness.settings.files_dir / "1" / "1"
+    assert not folder.exists() or list(folder.iterdir()) == []
     assert list((harness.settings.files_dir / "tmp").iterdir()) == []
     monkeypatch.undo()
     await harness.send_file(DUC_PVEP, "PVEP.pdf", PDF)
@@ -385,12 +388,16 @@ async def test_forged_payload_for_another_clusters_request(harness: Harness) -> 
 
     await seed_with_liaisons(harness)
     await open_request(harness)
+    await harness.send_file(DUC_PVEP, "PVEP.pdf", PDF)
     harness.request.admins[OTHER_GROUP_ID] = [OUTSIDER.id]
     await harness.say(OUTSIDER, "/setup Cụm thi đua số 2 | 2022", chat_id=OTHER_GROUP_ID)
-    await harness.press(OUTSIDER, "rq1:close:1", chat_id=OTHER_GROUP_ID)
-    assert harness.request.answers()[-1]["show_alert"] is True
-    await harness.press(OUTSIDER, "rv1:a:1", chat_id=OTHER_GROUP_ID)
+    for payload in ("rq1:close:1", "rv1:a:1", "rv1:r:1", "rq1:files:1", "cf1:c:1"):
+        await harness.press(OUTSIDER, payload, chat_id=OTHER_GROUP_ID)
+        assert harness.request.answers()[-1]["show_alert"] is True, payload
     assert await harness.scalar("SELECT status FROM requests") == "open"
+    assert await harness.scalar("SELECT review FROM submissions") == "pending"
+    assert await harness.scalar("SELECT COUNT(*) FROM dialogues") == 0
+    assert not any(c.endpoint == "sendDocument" for c in harness.request.calls)
 
 
 async def test_guided_dialogue_takes_a_whole_command_and_can_be_cancelled(
@@ -408,3 +415,114 @@ async def test_guided_dialogue_takes_a_whole_command_and_can_be_cancelled(
     await harness.say(ADMIN, "/huy")
     assert harness.request.last_sent(GROUP_ID) == "Đã hủy."
     assert await harness.scalar("SELECT COUNT(*) FROM dialogues") == 0
+
+
+async def test_secretariat_documents_in_the_group_are_not_taken_as_reports(
+    harness: Harness,
+) -> None:
+    await seed_with_liaisons(harness)
+    await open_request(harness)
+    await harness.say(ADMIN, f"/xacnhan {TITLE} – dự thảo | 17:00 20/11/2022")
+    confirmation = harness.request.last_message_id(GROUP_ID)
+    sent = len(harness.request.sent(GROUP_ID))
+    # The lead's liaison posts the draft to attach it to a confirmation: not VSP's report.
+    await harness.send_file(HA_VSP, "Du thao tong hop.docx", b"PK\x03\x04 draft")
+    # A liaison replying to the confirmation with a file is not submitting a report either.
+    await harness.send_file(DUC_PVEP, "Gop y.docx", b"PK\x03\x04 y kien", reply_to=confirmation)
+    assert len(harness.request.sent(GROUP_ID)) == sent
+    assert await harness.scalar("SELECT COUNT(*) FROM submissions") == 0
+    # Replying to the request message, the lead's liaison does submit VSP's report.
+    request_message = await harness.scalar("SELECT message_id FROM requests WHERE id = 1")
+    await harness.send_file(HA_VSP, "VSP.pdf", PDF, reply_to=request_message)
+    assert await versions(harness) == [("VSP", 1, "stored", 0)]
+
+
+async def test_lateness_counts_from_when_the_file_was_sent(harness: Harness) -> None:
+    await seed_with_liaisons(harness)
+    await open_request(harness)
+    deadline = harness.clock.at.replace(month=11, day=15, hour=10, minute=0)  # 17:00 VN
+    # Sent at 16:59, handled at 17:05 (the bot was restarting): on time.
+    harness.clock.at = deadline - timedelta(minutes=1)
+    update = harness.updates.document(DUC_PVEP, "PVEP.pdf", PDF)
+    harness.request.files[update["message"]["document"]["file_id"]] = PDF
+    harness.clock.at = deadline + timedelta(minutes=5)
+    await harness.feed(update)
+    assert "(đúng hạn)" in harness.request.last_sent(GROUP_ID)
+    assert await versions(harness) == [("PVEP", 1, "stored", 0)]
+
+
+async def test_refusal_after_picking_a_request_reaches_the_sender(harness: Harness) -> None:
+    await seed_with_liaisons(harness)
+    await open_request(harness, " | dinh_dang=pdf")
+    await harness.say(ADMIN, "/request Bảng số liệu thi đua năm 2022 | 17:00 20/11/2022")
+    await harness.send_file(DUC_PVEP, "So lieu.xlsx", b"PK\x03\x04 xlsx", chat_id=DUC_PVEP.id)
+    buttons = dict(markup_buttons(harness.request.sent(DUC_PVEP.id)[-1]))
+    harness.request.clear()
+    await harness.press(DUC_PVEP, buttons[TITLE], chat_id=DUC_PVEP.id)
+    answers = harness.request.answers()
+    assert len(answers) == 1
+    assert answers[0]["show_alert"] is True
+    assert "pdf" in answers[0]["text"]
+    assert await harness.scalar("SELECT COUNT(*) FROM pending_documents") == 1
+    # The right request takes it, once, even if the button is pressed twice.
+    other = buttons["Bảng số liệu thi đua năm 2022"]
+    await harness.press(DUC_PVEP, other, chat_id=DUC_PVEP.id)
+    await harness.press(DUC_PVEP, other, chat_id=DUC_PVEP.id)
+    assert await harness.rows("SELECT request_id, version FROM submissions") == [(2, 1)]
+    assert harness.request.answers()[-1]["show_alert"] is True
+
+
+async def test_a_file_that_fits_no_open_request_is_refused_before_asking(
+    harness: Harness,
+) -> None:
+    await seed_with_liaisons(harness)
+    await open_request(harness, " | dinh_dang=pdf")
+    await harness.say(ADMIN, "/request Báo cáo bổ sung | 17:00 20/11/2022 | dinh_dang=docx")
+    await harness.send_file(DUC_PVEP, "anh.png", b"\x89PNG", chat_id=DUC_PVEP.id)
+    assert "không được chấp nhận" in harness.request.last_sent(DUC_PVEP.id)
+    assert await harness.scalar("SELECT COUNT(*) FROM pending_documents") == 0
+
+
+async def test_accepting_twice_tells_nobody_twice(harness: Harness) -> None:
+    await seed_with_liaisons(harness)
+    await open_request(harness)
+    await harness.send_file(DUC_PVEP, "PVEP.pdf", PDF)
+    await harness.press(ADMIN, "rv1:a:1")
+    receipt_edit = [c for c in harness.request.sent(GROUP_ID) if c.endpoint == "editMessageText"]
+    assert any(
+        "— bản 1," in c.params["text"] and "đã tiếp nhận" in c.params["text"] for c in receipt_edit
+    )
+    sent = len(harness.request.sent())
+    await harness.press(ADMIN, "rv1:a:1")
+    assert harness.request.answers()[-1]["text"] == "Bản này đã được tiếp nhận trước đó."
+    assert len(harness.request.sent()) == sent
+
+
+async def test_sending_files_goes_on_after_one_fails(harness: Harness) -> None:
+    await seed_with_liaisons(harness)
+    await harness.say(ADMIN, "/start", chat_id=ADMIN.id)
+    await open_request(harness)
+    await harness.send_file(DUC_PVEP, "PVEP.pdf", PDF)
+    await harness.send_file(TUAN_RVP, "RVP.pdf", PDF + b"r")
+    harness.request.fail("sendDocument", Failure(400, "Bad Request: wrong file identifier"))
+    await harness.press(ADMIN, "rq1:files:1")
+    documents = [c for c in harness.request.calls if c.endpoint == "sendDocument"]
+    assert len(documents) == 2
+    assert "PVEP: chưa gửi được tệp" in " ".join(harness.request.texts(ADMIN.id))
+
+
+async def test_request_whose_message_failed_is_posted_later(harness: Harness) -> None:
+    from handlers.requests import job_post_missing
+
+    await seed_with_liaisons(harness)
+    harness.request.fail("sendMessage", Failure(500, "Internal Server Error", times=2))
+    await harness.say(ADMIN, f"/request {TITLE} | 17:00 15/11/2022")
+    assert await harness.scalar("SELECT message_id FROM requests") is None
+    context = type("Ctx", (), {"application": harness.app, "bot": harness.app.bot})()
+    await job_post_missing(context)
+    message_id = await harness.scalar("SELECT message_id FROM requests")
+    assert message_id is not None
+    assert "Yêu cầu báo cáo" in harness.request.last_sent(GROUP_ID)
+    # Replying to it now submits to it.
+    await harness.send_file(DUC_PVEP, "PVEP.pdf", PDF, reply_to=message_id)
+    assert await versions(harness) == [("PVEP", 1, "stored", 0)]
