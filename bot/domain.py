@@ -23,6 +23,11 @@ class Cluster:
     lead_unit_id: int | None
     created_by: int
     created_at: datetime
+    reminder_offsets: tuple[int, ...] = (259200, 86400, 7200)
+    digest_time: str = "08:00"
+    quiet_start: str = "21:00"
+    quiet_end: str = "07:00"
+    overdue_daily: bool = True
 
 
 @dataclass(frozen=True)
@@ -222,6 +227,8 @@ class Request:
     message_id: int | None
     created_by: int
     unit_ids: tuple[int, ...]
+    reminder_offsets: tuple[int, ...] | None = None
+    created_at: datetime | None = None
 
     @property
     def is_open(self) -> bool:
@@ -323,3 +330,47 @@ class AlreadyReviewed(DomainError):
     """The submission already has this review; `details['review']` says which."""
 
     code = "already_reviewed"
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """A cluster meeting or conference with RSVPs."""
+
+    id: int
+    cluster_id: int
+    title: str
+    starts_at: datetime
+    place: str
+    agenda: str
+    status: str
+    reminder_offsets: tuple[int, ...] | None
+    message_id: int | None
+    created_at: datetime
+
+    @property
+    def is_open(self) -> bool:
+        """Whether units can still answer (scheduled, not cancelled or closed)."""
+        return self.status == "scheduled"
+
+
+@dataclass(frozen=True)
+class Rsvp:
+    """A unit's answer to a meeting: attend (with who) or absent."""
+
+    meeting_id: int
+    unit_id: int
+    status: str
+    attendees: str
+    user_id: int
+
+
+class MeetingNotOpen(DomainError):
+    """The meeting was cancelled, closed, or has started."""
+
+    code = "meeting_not_open"
+
+
+class UnknownMeeting(DomainError):
+    """No such meeting in this cluster."""
+
+    code = "unknown_meeting"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.domain import Cluster
-from db.util import execute, fetch_one, from_ts, insert, ts
+from db.util import execute, fetch_all, fetch_one, from_ts, insert, ts
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -25,6 +25,11 @@ def _row_to_cluster(row: aiosqlite.Row) -> Cluster:
         lead_unit_id=row["lead_unit_id"],
         created_by=row["created_by"],
         created_at=from_ts(row["created_at"]),
+        reminder_offsets=tuple(int(x) for x in row["reminder_offsets"].split(";") if x),
+        digest_time=row["digest_time"],
+        quiet_start=row["quiet_start"],
+        quiet_end=row["quiet_end"],
+        overdue_daily=bool(row["overdue_daily"]),
     )
 
 
@@ -33,7 +38,8 @@ async def get_cluster_by_chat(conn: aiosqlite.Connection, chat_id: int) -> Clust
     row = await fetch_one(
         conn,
         """SELECT id, chat_id, name, year, locale, tz, join_policy, lead_unit_id,
-                  created_by, created_at
+                  created_by, created_at, reminder_offsets, digest_time, quiet_start,
+                  quiet_end, overdue_daily
            FROM clusters WHERE chat_id = ?""",
         (chat_id,),
     )
@@ -45,7 +51,8 @@ async def get_cluster(conn: aiosqlite.Connection, cluster_id: int) -> Cluster | 
     row = await fetch_one(
         conn,
         """SELECT id, chat_id, name, year, locale, tz, join_policy, lead_unit_id,
-                  created_by, created_at
+                  created_by, created_at, reminder_offsets, digest_time, quiet_start,
+                  quiet_end, overdue_daily
            FROM clusters WHERE id = ?""",
         (cluster_id,),
     )
@@ -81,6 +88,11 @@ async def update_cluster(
     locale: str | None = None,
     join_policy: str | None = None,
     lead_unit_id: int | None = None,
+    reminder_offsets: str | None = None,
+    digest_time: str | None = None,
+    quiet_start: str | None = None,
+    quiet_end: str | None = None,
+    overdue_daily: bool | None = None,
 ) -> None:
     """Change the given fields of a cluster, leaving the others."""
     await execute(
@@ -90,7 +102,12 @@ async def update_cluster(
                year = COALESCE(:year, year),
                locale = COALESCE(:locale, locale),
                join_policy = COALESCE(:join_policy, join_policy),
-               lead_unit_id = COALESCE(:lead_unit_id, lead_unit_id)
+               lead_unit_id = COALESCE(:lead_unit_id, lead_unit_id),
+               reminder_offsets = COALESCE(:reminder_offsets, reminder_offsets),
+               digest_time = COALESCE(:digest_time, digest_time),
+               quiet_start = COALESCE(:quiet_start, quiet_start),
+               quiet_end = COALESCE(:quiet_end, quiet_end),
+               overdue_daily = COALESCE(:overdue_daily, overdue_daily)
            WHERE id = :id""",
         {
             "id": cluster_id,
@@ -99,6 +116,11 @@ async def update_cluster(
             "locale": locale,
             "join_policy": join_policy,
             "lead_unit_id": lead_unit_id,
+            "reminder_offsets": reminder_offsets,
+            "digest_time": digest_time,
+            "quiet_start": quiet_start,
+            "quiet_end": quiet_end,
+            "overdue_daily": None if overdue_daily is None else int(overdue_daily),
         },
     )
 
@@ -110,3 +132,15 @@ async def update_chat_id(conn: aiosqlite.Connection, old_chat_id: int, new_chat_
         "UPDATE clusters SET chat_id = ? WHERE chat_id = ?",
         (new_chat_id, old_chat_id),
     )
+
+
+async def list_clusters(conn: aiosqlite.Connection) -> list[Cluster]:
+    """Return every cluster (the reminder planner walks them)."""
+    rows = await fetch_all(
+        conn,
+        """SELECT id, chat_id, name, year, locale, tz, join_policy, lead_unit_id,
+                  created_by, created_at, reminder_offsets, digest_time, quiet_start,
+                  quiet_end, overdue_daily
+           FROM clusters ORDER BY id""",
+    )
+    return [_row_to_cluster(r) for r in rows]

@@ -28,6 +28,10 @@ def _row_to_request(row: aiosqlite.Row, unit_ids: Iterable[int]) -> Request:
         message_id=row["message_id"],
         created_by=row["created_by"],
         unit_ids=tuple(unit_ids),
+        reminder_offsets=tuple(int(x) for x in row["reminder_offsets"].split(";") if x)
+        if row["reminder_offsets"] is not None
+        else None,
+        created_at=from_ts(row["created_at"]),
     )
 
 
@@ -48,7 +52,8 @@ async def get_request(
     row = await fetch_one(
         conn,
         """SELECT id, cluster_id, kind, title, deadline_at, status, file_types,
-                  document_file_id, document_name, message_id, created_by
+                  document_file_id, document_name, message_id, created_by,
+                  reminder_offsets, created_at
            FROM requests WHERE cluster_id = ? AND id = ?""",
         (cluster_id, request_id),
     )
@@ -79,7 +84,8 @@ async def list_requests(
     rows = await fetch_all(
         conn,
         """SELECT id, cluster_id, kind, title, deadline_at, status, file_types,
-                  document_file_id, document_name, message_id, created_by
+                  document_file_id, document_name, message_id, created_by,
+                  reminder_offsets, created_at
            FROM requests
            WHERE cluster_id = ? AND (? IS NULL OR kind = ?) AND status IN ("""  # noqa: S608
         + marks
@@ -102,13 +108,15 @@ async def insert_request(
     unit_ids: Iterable[int],
     created_by: int,
     now: datetime,
+    reminder_offsets: tuple[int, ...] | None = None,
 ) -> int:
     """Store a new open request with the units it concerns; return its id."""
     request_id = await insert(
         conn,
         """INSERT INTO requests (cluster_id, kind, title, deadline_at, file_types,
-                                 document_file_id, document_name, created_by, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                                 document_file_id, document_name, created_by, created_at,
+                                 reminder_offsets)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         (
             cluster_id,
             kind,
@@ -119,6 +127,7 @@ async def insert_request(
             document_name,
             created_by,
             ts(now),
+            None if reminder_offsets is None else ";".join(str(o) for o in reminder_offsets),
         ),
     )
     await conn.executemany(
@@ -162,7 +171,14 @@ async def list_open_without_message(conn: aiosqlite.Connection) -> list[Request]
     rows = await fetch_all(
         conn,
         """SELECT id, cluster_id, kind, title, deadline_at, status, file_types,
-                  document_file_id, document_name, message_id, created_by
+                  document_file_id, document_name, message_id, created_by,
+                  reminder_offsets, created_at
            FROM requests WHERE status = 'open' AND message_id IS NULL ORDER BY id""",
     )
     return [_row_to_request(r, await _unit_ids(conn, r["id"])) for r in rows]
+
+
+async def get_request_any(conn: aiosqlite.Connection, request_id: int) -> Request | None:
+    """Return a request by id, whatever its cluster (the reminder planner's own lookups)."""
+    row = await fetch_one(conn, "SELECT cluster_id FROM requests WHERE id = ?", (request_id,))
+    return await get_request(conn, row[0], request_id) if row else None

@@ -97,6 +97,11 @@ def _invalid_input(exc: domain.DomainError, t: NullTranslations) -> str:
         return _("Please list unit codes after don_vi=, for example <code>don_vi=VSP;PVEP</code>.")
     if field == "comment":
         return _("The comment is empty. Please write what should be completed or corrected.")
+    if field == "offsets":
+        return _(
+            "The reminder times “{value}” could not be read. Write them like "
+            "<code>nhac=3d;1d;2h</code> (d/ngày, h/giờ, m/phút, s/giây), at most 60 days."
+        ).format(value=html.escape(str(d.get("value", ""))))
     if field == "voter":
         return _("The voter of {code} must be one of its liaisons.").format(code=code)
     return _("The command could not be read. Type /help to see how to write it.")

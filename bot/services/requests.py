@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.dates import DateParseError, parse_datetime
+from bot.dates import DateParseError, OffsetParseError, parse_datetime, parse_offsets
 from bot.domain import (
     BadDate,
     Cluster,
@@ -24,7 +24,16 @@ from bot.files import DEFAULT_TYPES, FileTypeError, normalise_types
 from bot.options import OptionError, parse_options, split_args, split_list
 from bot.services.clusters import normalise_code, require_cluster, require_secretariat
 from bot.services.common import clean_text, unit_of_work
-from db import audit, clusters, confirmations, liaisons, requests, submissions, units
+from db import (
+    audit,
+    clusters,
+    confirmations,
+    liaisons,
+    reminders,
+    requests,
+    submissions,
+    units,
+)
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -104,6 +113,16 @@ def parse_deadline(text: str, now: datetime, tz: ZoneInfo) -> datetime:
         raise BadDate(error=exc) from exc
 
 
+def parse_offsets_option(value: str | None) -> tuple[int, ...] | None:
+    """Read `nhac=2d;4h;30m` into seconds before the deadline (None: the cluster default)."""
+    if value is None:
+        return None
+    try:
+        return tuple(int(o.total_seconds()) for o in parse_offsets(value))
+    except OffsetParseError as exc:
+        raise InvalidInput(field="offsets", value=value) from exc
+
+
 def _parse_title(text: str) -> str:
     title = clean_text(text)
     if not title:
@@ -151,13 +170,14 @@ async def open_request(
     if len(segments) < 2 or not segments[0]:
         raise InvalidInput(field=f"{kind}_args")
     title = _parse_title(segments[0])
-    allowed = ("don_vi", "dinh_dang") if kind == "report" else ("don_vi",)
+    allowed = ("don_vi", "dinh_dang", "nhac") if kind == "report" else ("don_vi", "nhac")
     try:
         options = parse_options(segments[2:], allowed)
     except OptionError as exc:
         raise InvalidInput(
             field="option", code=exc.code, key=exc.key or "", text=exc.segment
         ) from exc
+    offsets = parse_offsets_option(options.get("nhac"))
     async with unit_of_work(db, update_id, now) as conn:
         cluster = await require_cluster(conn, chat_id)
         await require_secretariat(conn, cluster, user_id, is_group_admin)
@@ -185,7 +205,9 @@ async def open_request(
             unit_ids=[u.id for u in concerned],
             created_by=user_id,
             now=now,
+            reminder_offsets=offsets,
         )
+        await reminders.replan_item(conn, "request", request_id, now)
         await audit.insert_audit(
             conn,
             cluster_id=cluster.id,
@@ -236,6 +258,8 @@ async def change_deadline(
             raise RequestNotOpen(status=request.status, title=request.title)
         deadline = parse_deadline(text, now, ZoneInfo(cluster.tz))
         await requests.update_deadline(conn, request.id, deadline)
+        # Reminders are planned anew for the new deadline, from now.
+        await reminders.replan_item(conn, "request", request.id, now)
         await audit.insert_audit(
             conn,
             cluster_id=cluster.id,
@@ -268,6 +292,8 @@ async def change_status(
         )
         if request.status != status:
             await requests.update_status(conn, request.id, status, now)
+            if status == "open":
+                await reminders.replan_item(conn, "request", request.id, now)
             await audit.insert_audit(
                 conn,
                 cluster_id=cluster.id,

@@ -1,0 +1,271 @@
+"""What reminders are due now, computed from the database: items, offsets and the sent-log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from bot.schedule import (
+    Slot,
+    at_local,
+    before_slots,
+    daily_slots,
+    in_quiet_hours,
+    parse_hhmm,
+    quiet_end_after,
+)
+from bot.services.meetings import MeetingView, load_meeting_view
+from bot.services.requests import RequestView, load_view
+from db import clusters, meetings, reminders, requests
+
+if TYPE_CHECKING:
+    import aiosqlite
+
+    from bot.domain import Cluster, Person, Unit
+    from db.connection import Database
+
+
+@dataclass(frozen=True)
+class Due:
+    """A reminder to send now (or slots to retire silently when `kind` is 'skip')."""
+
+    kind: str  # before | overdue | daily | digest | private | skip
+    cluster: Cluster
+    item_kind: str  # request | meeting | cluster
+    item_id: int
+    slots: tuple[Slot, ...]
+    view: RequestView | MeetingView | None = None
+    digest: tuple[RequestView | MeetingView, ...] = ()
+    catch_up: bool = False
+    # When private copies go out: None = now, else held by quiet hours until then.
+    private_due: datetime | None = None
+
+    @property
+    def owing(self) -> tuple[Unit, ...]:
+        """Units that still owe the item."""
+        return self.view.owing if self.view is not None else ()
+
+    @property
+    def people(self) -> tuple[Person, ...]:
+        """Liaisons of the units that still owe."""
+        if self.view is None:
+            return ()
+        return tuple(p for u in self.owing for p in self.view.liaisons.get(u.id, ()))
+
+
+@dataclass
+class _Plan:
+    due: list[Due] = field(default_factory=list)
+    next_at: datetime | None = None
+
+    def later(self, moment: datetime) -> None:
+        if self.next_at is None or moment < self.next_at:
+            self.next_at = moment
+
+
+def _offsets(item: tuple[int, ...] | None, cluster: Cluster) -> tuple[int, ...]:
+    return item if item is not None else cluster.reminder_offsets
+
+
+def _private_due(
+    cluster: Cluster, now: datetime, urgent_before: datetime | None
+) -> datetime | None:
+    """Hold private copies in quiet hours, unless the item falls inside the window."""
+    tz = ZoneInfo(cluster.tz)
+    start, end = parse_hhmm(cluster.quiet_start), parse_hhmm(cluster.quiet_end)
+    if not in_quiet_hours(now, start, end, tz):
+        return None
+    ends = quiet_end_after(now, end, tz)
+    if urgent_before is not None and urgent_before <= ends:
+        return None
+    return ends
+
+
+async def _plan_request(
+    conn: aiosqlite.Connection, plan: _Plan, cluster: Cluster, view: RequestView, now: datetime
+) -> None:
+    request = view.request
+    tz = ZoneInfo(cluster.tz)
+    handled = await reminders.handled_slots(conn, "request", request.id)
+    planned = await reminders.planned_at(conn, "request", request.id)
+    start = planned or request.created_at or now
+    deadline = request.deadline_at
+    befores = before_slots(deadline, _offsets(request.reminder_offsets, cluster), start)
+    overdue = Slot("overdue", deadline)
+    dailies = (
+        daily_slots(deadline, parse_hhmm(cluster.digest_time), tz, now + timedelta(days=2))
+        if cluster.overdue_daily
+        else []
+    )
+    due_befores = [s for s in befores if s.due_at <= now and s.name not in handled]
+    for slot in (*befores, overdue, *dailies):
+        if slot.due_at > now and slot.name not in handled:
+            plan.later(slot.due_at)
+    owing = bool(view.owing)
+    if now < deadline:
+        if due_befores:
+            kind = "before" if owing else "skip"
+            plan.due.append(
+                Due(
+                    kind,
+                    cluster,
+                    "request",
+                    request.id,
+                    tuple(due_befores),
+                    view,
+                    catch_up=len(due_befores) > 1,
+                    private_due=_private_due(cluster, now, None),
+                )
+            )
+        return
+    # The deadline has passed: reminders before it are stale, only the overdue notice counts.
+    if due_befores:
+        plan.due.append(Due("skip", cluster, "request", request.id, tuple(due_befores)))
+    if overdue.name not in handled:
+        plan.due.append(
+            Due(
+                "overdue" if owing else "skip",
+                cluster,
+                "request",
+                request.id,
+                (overdue,),
+                view,
+                private_due=_private_due(cluster, now, None),
+            )
+        )
+    due_dailies = [s for s in dailies if s.due_at <= now and s.name not in handled]
+    if due_dailies:
+        # Only the latest day's reminder goes out; days missed while down are retired.
+        kind = "daily" if owing and overdue.name in handled else "skip"
+        plan.due.append(
+            Due(
+                kind,
+                cluster,
+                "request",
+                request.id,
+                tuple(due_dailies),
+                view,
+                private_due=_private_due(cluster, now, None),
+            )
+        )
+
+
+async def _plan_meeting(
+    conn: aiosqlite.Connection, plan: _Plan, cluster: Cluster, view: MeetingView, now: datetime
+) -> None:
+    meeting = view.meeting
+    handled = await reminders.handled_slots(conn, "meeting", meeting.id)
+    planned = await reminders.planned_at(conn, "meeting", meeting.id)
+    start = planned or meeting.created_at
+    befores = before_slots(meeting.starts_at, _offsets(meeting.reminder_offsets, cluster), start)
+    for slot in befores:
+        if slot.due_at > now and slot.name not in handled:
+            plan.later(slot.due_at)
+    due = [s for s in befores if s.due_at <= now and s.name not in handled]
+    if not due:
+        return
+    if now >= meeting.starts_at or not view.owing:
+        plan.due.append(Due("skip", cluster, "meeting", meeting.id, tuple(due)))
+        return
+    plan.due.append(
+        Due(
+            "before",
+            cluster,
+            "meeting",
+            meeting.id,
+            tuple(due),
+            view,
+            catch_up=len(due) > 1,
+            # A meeting starting inside the quiet window still gets its reminders.
+            private_due=_private_due(cluster, now, meeting.starts_at),
+        )
+    )
+
+
+async def _plan_digest(
+    conn: aiosqlite.Connection,
+    plan: _Plan,
+    cluster: Cluster,
+    views: list[RequestView | MeetingView],
+    now: datetime,
+) -> None:
+    tz = ZoneInfo(cluster.tz)
+    today = at_local(now, parse_hhmm(cluster.digest_time), tz)
+    slot = Slot(f"digest:{today.astimezone(tz).date().isoformat()}", today)
+    handled = await reminders.handled_slots(conn, "cluster", cluster.id)
+    if now < today:
+        plan.later(today)
+        return
+    plan.later(at_local(today + timedelta(days=1), parse_hhmm(cluster.digest_time), tz))
+    if slot.name in handled:
+        return
+    open_views = tuple(views)
+    kind = "digest" if open_views else "skip"
+    plan.due.append(Due(kind, cluster, "cluster", cluster.id, (slot,), digest=open_views))
+
+
+async def _plan_private(conn: aiosqlite.Connection, plan: _Plan, now: datetime) -> None:
+    for item_kind, item_id, slot_name, private_due in await reminders.pending_private(conn):
+        if private_due > now:
+            plan.later(private_due)
+            continue
+        view: RequestView | MeetingView | None = None
+        cluster: Cluster | None = None
+        if item_kind == "request":
+            request = await requests.get_request_any(conn, item_id)
+            cluster = await clusters.get_cluster(conn, request.cluster_id) if request else None
+            if request is not None and cluster is not None:
+                view = await load_view(conn, cluster, request)
+        elif item_kind == "meeting":
+            meeting = await meetings.get_meeting_any(conn, item_id)
+            cluster = await clusters.get_cluster(conn, meeting.cluster_id) if meeting else None
+            if meeting is not None and cluster is not None:
+                view = await load_meeting_view(conn, cluster, meeting)
+        if cluster is None:
+            continue
+        plan.due.append(
+            Due("private", cluster, item_kind, item_id, (Slot(slot_name, private_due),), view)
+        )
+
+
+async def due_now(db: Database, now: datetime) -> tuple[list[Due], datetime | None]:
+    """Everything due by `now`, and when the next reminder will be due."""
+    plan = _Plan()
+    async with db.read() as conn:
+        for cluster in await clusters.list_clusters(conn):
+            views: list[RequestView | MeetingView] = []
+            for request in await requests.list_requests(conn, cluster.id):
+                view = await load_view(conn, cluster, request)
+                views.append(view)
+                await _plan_request(conn, plan, cluster, view, now)
+            for meeting in await meetings.list_meetings(conn, cluster.id):
+                meeting_view = await load_meeting_view(conn, cluster, meeting)
+                if meeting.starts_at > now:
+                    views.append(meeting_view)
+                await _plan_meeting(conn, plan, cluster, meeting_view, now)
+            await _plan_digest(conn, plan, cluster, views, now)
+        await _plan_private(conn, plan, now)
+    return plan.due, plan.next_at
+
+
+async def mark_done(db: Database, due: Due, now: datetime) -> None:
+    """Record the slots of a reminder as handled (after Telegram accepted it)."""
+    async with db.transaction() as conn:
+        if due.kind == "private":
+            for slot in due.slots:
+                await reminders.clear_private(conn, due.item_kind, due.item_id, slot.name)
+            return
+        latest = due.slots[-1]
+        for slot in due.slots:
+            await reminders.insert_slot(
+                conn,
+                item_kind=due.item_kind,
+                item_id=due.item_id,
+                slot=slot.name,
+                due_at=slot.due_at,
+                now=now,
+                skipped=due.kind == "skip" or slot is not latest,
+                private_due=due.private_due if slot is latest and due.kind != "skip" else None,
+            )

@@ -1,0 +1,156 @@
+"""Meetings and the units' RSVPs."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.domain import Meeting, Rsvp
+from db.util import execute, fetch_all, fetch_one, from_ts, insert, ts
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    import aiosqlite
+
+_SELECT = """SELECT id, cluster_id, title, starts_at, place, agenda, status, reminder_offsets,
+                    message_id, created_at FROM meetings"""
+
+
+def _row_to_meeting(row: aiosqlite.Row) -> Meeting:
+    offsets = row["reminder_offsets"]
+    return Meeting(
+        id=row["id"],
+        cluster_id=row["cluster_id"],
+        title=row["title"],
+        starts_at=from_ts(row["starts_at"]),
+        place=row["place"],
+        agenda=row["agenda"],
+        status=row["status"],
+        reminder_offsets=tuple(int(x) for x in offsets.split(";") if x)
+        if offsets is not None
+        else None,
+        message_id=row["message_id"],
+        created_at=from_ts(row["created_at"]),
+    )
+
+
+async def get_meeting(
+    conn: aiosqlite.Connection, cluster_id: int, meeting_id: int
+) -> Meeting | None:
+    """Return a meeting of this cluster."""
+    row = await fetch_one(
+        conn, _SELECT + " WHERE cluster_id = ? AND id = ?", (cluster_id, meeting_id)
+    )
+    return _row_to_meeting(row) if row else None
+
+
+async def list_meetings(
+    conn: aiosqlite.Connection, cluster_id: int, statuses: tuple[str, ...] = ("scheduled",)
+) -> list[Meeting]:
+    """Return a cluster's meetings in these statuses, soonest first."""
+    marks = ",".join("?" for _ in statuses)
+    rows = await fetch_all(
+        conn,
+        _SELECT + " WHERE cluster_id = ? AND status IN (" + marks + ") ORDER BY starts_at, id",
+        (cluster_id, *statuses),
+    )
+    return [_row_to_meeting(r) for r in rows]
+
+
+async def insert_meeting(
+    conn: aiosqlite.Connection,
+    *,
+    cluster_id: int,
+    title: str,
+    starts_at: datetime,
+    place: str,
+    agenda: str,
+    reminder_offsets: tuple[int, ...] | None,
+    created_by: int,
+    now: datetime,
+) -> int:
+    """Store a scheduled meeting; return its id."""
+    return await insert(
+        conn,
+        """INSERT INTO meetings (cluster_id, title, starts_at, place, agenda, reminder_offsets,
+                                 created_by, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+        (
+            cluster_id,
+            title,
+            ts(starts_at),
+            place,
+            agenda,
+            None if reminder_offsets is None else ";".join(str(o) for o in reminder_offsets),
+            created_by,
+            ts(now),
+        ),
+    )
+
+
+async def update_meeting(
+    conn: aiosqlite.Connection,
+    meeting_id: int,
+    *,
+    starts_at: datetime | None = None,
+    status: str | None = None,
+    message_id: int | None = None,
+) -> None:
+    """Move, close or cancel a meeting, or remember its group message."""
+    await execute(
+        conn,
+        """UPDATE meetings SET
+               starts_at = COALESCE(?, starts_at),
+               status = COALESCE(?, status),
+               message_id = COALESCE(?, message_id)
+           WHERE id = ?""",
+        (ts(starts_at) if starts_at else None, status, message_id, meeting_id),
+    )
+
+
+async def list_rsvps(conn: aiosqlite.Connection, meeting_id: int) -> dict[int, Rsvp]:
+    """Return each unit's answer, by unit id."""
+    rows = await fetch_all(
+        conn,
+        """SELECT meeting_id, unit_id, status, attendees, user_id
+           FROM rsvps WHERE meeting_id = ?""",
+        (meeting_id,),
+    )
+    return {
+        r["unit_id"]: Rsvp(
+            r["meeting_id"], r["unit_id"], r["status"], r["attendees"], r["user_id"]
+        )
+        for r in rows
+    }
+
+
+async def upsert_rsvp(
+    conn: aiosqlite.Connection,
+    *,
+    meeting_id: int,
+    unit_id: int,
+    status: str,
+    attendees: str | None,
+    user_id: int,
+    now: datetime,
+) -> None:
+    """Record or change a unit's answer; attendees are kept unless new ones are given."""
+    await execute(
+        conn,
+        """INSERT INTO rsvps (meeting_id, unit_id, status, attendees, user_id, answered_at)
+           VALUES (?, ?, ?, COALESCE(?, ''), ?, ?)
+           ON CONFLICT (meeting_id, unit_id) DO UPDATE SET
+               status = excluded.status,
+               attendees = CASE WHEN ? IS NULL THEN
+                   CASE WHEN excluded.status = 'absent' THEN '' ELSE rsvps.attendees END
+                   ELSE excluded.attendees END,
+               user_id = excluded.user_id,
+               answered_at = excluded.answered_at""",
+        (meeting_id, unit_id, status, attendees, user_id, ts(now), attendees),
+    )
+
+
+async def get_meeting_any(conn: aiosqlite.Connection, meeting_id: int) -> Meeting | None:
+    """Return a meeting by id, whatever its cluster (the reminder planner's own lookups)."""
+    row = await fetch_one(conn, _SELECT + " WHERE id = ?", (meeting_id,))
+    return _row_to_meeting(row) if row else None
