@@ -26,6 +26,7 @@ from bot.services.submissions import remove_partial_downloads
 from db.connection import Database
 from handlers import register_all
 from handlers.common import BotApp, BotContext
+from handlers.reminders import start as start_reminders
 from handlers.requests import schedule_missing_posts
 
 if TYPE_CHECKING:
@@ -49,6 +50,7 @@ GROUP_COMMANDS = (
     ("lead", N_("Set the lead unit")),
     ("request", N_("Open a report request")),
     ("confirm", N_("Ask the units to confirm")),
+    ("meeting", N_("Schedule a meeting")),
     ("invite", N_("Invitation link for a unit")),
     ("voter", N_("Who casts a unit's vote")),
     ("settings", N_("Cluster settings")),
@@ -138,6 +140,8 @@ def build_application(
             )
         # Requests recorded just before a crash may still lack their group message.
         schedule_missing_posts(app.job_queue, 1)
+        # Reminders missed while the bot was down go out now, once; then the next is planned.
+        start_reminders(app)
         try:
             await set_commands(app)
         except TelegramError as exc:  # the menu is a convenience; never stop the bot for it

@@ -10,6 +10,7 @@ from handlers import (
     dialogues,
     errors,
     group,
+    meetings,
     membership,
     requests,
     start,
@@ -34,6 +35,7 @@ def register_all(app: BotApp) -> None:
     requests.register(app)
     submissions.register(app)
     confirmations.register(app)
+    meetings.register(app)
     group.register(app)
     # group 1: answers to guided dialogues (plain text that no command took)
     dialogues.register(app)

@@ -16,6 +16,8 @@ QUICK = "rqq1"  # rqq1:<tomorrow|3d|1w|ok|no>  (guided /request dialogue)
 SUBMIT = "sub1"  # sub1:<pending_document_id>:<request_id>
 REVIEW = "rv1"  # rv1:<a|r>:<submission_id>
 CONFIRM = "cf1"  # cf1:<c|g>:<request_id>
+RSVP = "mt1"  # mt1:<a|x>:<meeting_id>  (attend / absent)
+MEETING = "mtm1"  # mtm1:<move|cancel|close>:<meeting_id>
 VOTER_UNIT = "vot1"  # vot1:<unit_id>
 VOTER = "votp1"  # votp1:<unit_id>:<user_id, 0 = the liaison by default>
 
@@ -31,6 +33,8 @@ PATTERNS = {
     SUBMIT: re.compile(rf"^{SUBMIT}:{_INT}:{_INT}$"),
     REVIEW: re.compile(rf"^{REVIEW}:([ar]):{_INT}$"),
     CONFIRM: re.compile(rf"^{CONFIRM}:([cg]):{_INT}$"),
+    RSVP: re.compile(rf"^{RSVP}:([ax]):{_INT}$"),
+    MEETING: re.compile(rf"^{MEETING}:(move|cancel|close):{_INT}$"),
     VOTER_UNIT: re.compile(rf"^{VOTER_UNIT}:{_INT}$"),
     VOTER: re.compile(rf"^{VOTER}:{_INT}:{_INT}$"),
     SETTING: re.compile(rf"^{SETTING}:(lang|plang|join):(vi|en|approve|open)$"),

@@ -97,6 +97,18 @@ def _invalid_input(exc: domain.DomainError, t: NullTranslations) -> str:
         return _("Please list unit codes after don_vi=, for example <code>don_vi=VSP;PVEP</code>.")
     if field == "comment":
         return _("The comment is empty. Please write what should be completed or corrected.")
+    if field == "meeting_args":
+        return _(
+            "Please write the title, the start and the place, separated by “|”, for example:\n"
+            "<code>/meeting Họp Cụm thi đua số 1 | 9:00 01/11/2022 | Phòng họp Vietsovpetro, "
+            "Vũng Tàu</code>\nAn agenda may follow after another “|”."
+        )
+    if field == "place":
+        return _("The place (or the link of an online meeting) is missing.")
+    if field in ("place_long", "agenda_long", "attendees_long"):
+        return _("The text is too long (at most {limit} characters).").format(limit=d.get("limit"))
+    if field == "attendees":
+        return _("Please write the names of who will attend.")
     if field == "offsets":
         return _(
             "The reminder times “{value}” could not be read. Write them like "
@@ -212,6 +224,15 @@ def render_error(exc: domain.DomainError, t: NullTranslations) -> str:
         return _("This version was already returned with the same comment.")
     if isinstance(exc, domain.FileRefused):
         return _file_refused(exc, t)
+    if isinstance(exc, domain.UnknownMeeting):
+        return _("This meeting no longer exists or belongs to another cluster.")
+    if isinstance(exc, domain.MeetingNotOpen):
+        title = html.escape(str(d.get("title", "")))
+        if d.get("status") == "cancelled":
+            return _("The meeting “{title}” was cancelled.").format(title=title)
+        return _("The meeting “{title}” has started or is over; answers are closed.").format(
+            title=title
+        )
     if isinstance(exc, domain.InviteInvalid):
         return _(
             "This invitation link is no longer valid (it works once and expires after 7 days). "

@@ -36,6 +36,7 @@ from handlers.common import (
     translations,
 )
 from handlers.dialogues import CONTINUATIONS, ask
+from handlers.reminders import wake as wake_reminders
 
 if TYPE_CHECKING:
     from babel.support import NullTranslations
@@ -259,6 +260,7 @@ async def open_from_text(
         document=document,
         update_id=update.update_id,
     )
+    wake_reminders(context.application)
     try:
         await post_request(update, context, view)
     except TelegramError:
@@ -473,6 +475,7 @@ async def cb_manage(update: Update, context: BotContext) -> None:
     )
     await query.answer()
     refresh(context, chat.id, view.request.id)
+    wake_reminders(context.application)
 
 
 async def _continue_new_deadline(
@@ -492,6 +495,7 @@ async def _continue_new_deadline(
         update_id=update.update_id,
     )
     refresh(context, chat.id, request_id)
+    wake_reminders(context.application)
     await announce_deadline(context, view)
 
 
