@@ -231,7 +231,11 @@ async def _plan_private(conn: aiosqlite.Connection, plan: _Plan, now: datetime) 
 
 
 async def due_now(db: Database, now: datetime) -> tuple[list[Due], datetime | None]:
-    """Everything due by `now`, and when the next reminder will be due."""
+    """Everything due by `now`, and when the next reminder will be due.
+
+    The next instant includes private copies that the reminders due now will hold back
+    for quiet hours.
+    """
     plan = _Plan()
     async with db.read() as conn:
         for cluster in await clusters.list_clusters(conn):
@@ -247,6 +251,9 @@ async def due_now(db: Database, now: datetime) -> tuple[list[Due], datetime | No
                 await _plan_meeting(conn, plan, cluster, meeting_view, now)
             await _plan_digest(conn, plan, cluster, views, now)
         await _plan_private(conn, plan, now)
+    for due in plan.due:
+        if due.private_due is not None and due.kind != "skip":
+            plan.later(due.private_due)
     return plan.due, plan.next_at
 
 

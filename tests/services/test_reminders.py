@@ -1,0 +1,210 @@
+"""Reminder planning over a real database with an injected clock: no sleeps, no Telegram."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from bot.services import clusters, meetings, membership, reminders, requests
+from bot.services.membership import PersonInfo
+from db.connection import Database
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from bot.services.reminders import Due
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+T0 = datetime(2022, 11, 10, 3, 0, tzinfo=UTC)  # 10:00 Thursday in Hà Nội
+DEADLINE = datetime(2022, 11, 15, 10, 0, tzinfo=UTC)  # 17:00 Tuesday
+CHAT = -1001500000001
+
+
+async def _cluster(tmp_path: Path) -> Database:
+    db = await Database.open(tmp_path / "bot.sqlite3")
+    await clusters.setup_cluster(
+        db,
+        chat_id=CHAT,
+        text="Cụm thi đua số 1 | 2022",
+        user_id=1,
+        is_group_admin=True,
+        locale="vi",
+        tz=VN,
+        now=T0,
+    )
+    await clusters.add_units(
+        db,
+        chat_id=CHAT,
+        text="VSP Vietsovpetro\nPVEP Tổng công ty Thăm dò khai thác Dầu khí",
+        user_id=1,
+        is_group_admin=True,
+        now=T0,
+    )
+    await clusters.update_settings(
+        db, chat_id=CHAT, user_id=1, is_group_admin=True, now=T0, join_policy="open"
+    )
+    await membership.request_join(
+        db, chat_id=CHAT, unit_id=2, info=PersonInfo(3, "Phạm Minh Đức"), now=T0
+    )
+    return db
+
+
+async def _request(db: Database, extra: str = "", now: datetime = T0) -> int:
+    view = await requests.open_request(
+        db,
+        chat_id=CHAT,
+        kind="report",
+        text=f"Báo cáo tổng kết | 17:00 15/11/2022{extra}",
+        user_id=1,
+        is_group_admin=True,
+        now=now,
+    )
+    return view.request.id
+
+
+async def _tick(
+    db: Database, now: datetime, items: tuple[str, ...] = ("request", "meeting")
+) -> tuple[list[Due], datetime | None]:
+    """What the job does, minus Telegram: take what is due and record it as sent.
+
+    Returns what would be sent for the given item kinds (the daily digest is a cluster
+    item, looked at in its own test).
+    """
+    due, next_at = await reminders.due_now(db, now)
+    for item in due:
+        await reminders.mark_done(db, item, now)
+    return [d for d in due if d.kind != "skip" and d.item_kind in items], next_at
+
+
+async def test_reminders_come_at_their_offsets_and_only_once(tmp_path: Path) -> None:
+    db = await _cluster(tmp_path)
+    await _request(db)
+    sent, next_at = await _tick(db, T0)
+    assert sent == []
+    assert next_at is not None
+    assert next_at <= DEADLINE - timedelta(days=3)
+    assert (await _tick(db, DEADLINE - timedelta(days=3, seconds=1)))[0] == []
+    sent, next_at = await _tick(db, DEADLINE - timedelta(days=3))
+    assert [(d.kind, [s.name for s in d.slots]) for d in sent] == [("before", ["before:259200"])]
+    assert [u.code for u in sent[0].owing] == ["VSP", "PVEP"]
+    assert [p.user_id for p in sent[0].people] == [3]
+    assert next_at is not None
+    assert next_at <= DEADLINE - timedelta(days=1)
+    # The same moment again (a restart): nothing is sent twice.
+    again, _ = await _tick(db, DEADLINE - timedelta(days=3))
+    assert again == []
+    await db.close()
+
+
+async def test_missed_reminders_make_one_catch_up(tmp_path: Path) -> None:
+    db = await _cluster(tmp_path)
+    await _request(db)
+    await _tick(db, DEADLINE - timedelta(days=3))
+    # Down from D-2d to D-1h: the 1-day and 2-hour reminders were missed.
+    sent, _ = await _tick(db, DEADLINE - timedelta(hours=1))
+    assert len(sent) == 1
+    assert sent[0].catch_up
+    assert [s.name for s in sent[0].slots] == ["before:86400", "before:7200"]
+    assert (await _tick(db, DEADLINE - timedelta(minutes=30)))[0] == []
+    await db.close()
+
+
+async def test_after_the_deadline_only_the_overdue_notice_then_daily(tmp_path: Path) -> None:
+    db = await _cluster(tmp_path)
+    await _request(db)
+    # Down across the deadline: no stale "due soon" reminders, one overdue notice.
+    sent, next_at = await _tick(db, DEADLINE + timedelta(hours=1))
+    assert [d.kind for d in sent] == ["overdue"]
+    assert next_at == datetime(2022, 11, 16, 1, 0, tzinfo=UTC)  # 08:00 next day
+    sent, _ = await _tick(db, datetime(2022, 11, 16, 1, 0, tzinfo=UTC), ("request", "cluster"))
+    assert sorted(d.kind for d in sent) == ["daily", "digest"]
+    await db.close()
+
+
+async def test_nobody_owing_means_no_reminder(tmp_path: Path) -> None:
+    db = await _cluster(tmp_path)
+    await _request(db, " | don_vi=PVEP")
+    async with db.transaction() as conn:
+        await conn.execute(
+            """INSERT INTO submissions (request_id, unit_id, version, user_id, submitted_at,
+                   file_name, file_id, file_unique_id, storage)
+               VALUES (1, 2, 1, 3, ?, 'a.pdf', 'f', 'u', 'stored')""",
+            (T0.isoformat(),),
+        )
+    sent, _ = await _tick(db, DEADLINE - timedelta(days=1))
+    assert [d for d in sent if d.item_kind == "request"] == []
+    await db.close()
+
+
+async def test_offsets_in_the_past_at_creation_are_skipped_and_moves_replan(
+    tmp_path: Path,
+) -> None:
+    db = await _cluster(tmp_path)
+    created = DEADLINE - timedelta(hours=20)  # the 3-day and 1-day offsets are already past
+    await _request(db, " | nhac=3d;1d;2h", now=created)
+    sent, _ = await _tick(db, created)
+    assert sent == []
+    assert (await _tick(db, DEADLINE - timedelta(hours=2, seconds=1)))[0] == []
+    # The deadline moves two days later: planned again from the moment of the move.
+    await requests.change_deadline(
+        db,
+        chat_id=CHAT,
+        request_id=1,
+        text="17:00 17/11/2022",
+        user_id=1,
+        is_group_admin=True,
+        now=created + timedelta(hours=1),
+    )
+    moved = DEADLINE + timedelta(days=2)
+    # The old 2-hour slot no longer fires; the new 1-day one does.
+    assert (await _tick(db, DEADLINE - timedelta(hours=2)))[0] == []
+    sent, _ = await _tick(db, moved - timedelta(days=1))
+    assert [[s.name for s in d.slots] for d in sent] == [["before:86400"]]
+    await db.close()
+
+
+async def test_quiet_hours_hold_private_copies_until_morning(tmp_path: Path) -> None:
+    db = await _cluster(tmp_path)
+    await _request(db, " | nhac=19h")  # due at 22:00 the evening before
+    evening = DEADLINE - timedelta(hours=19)
+    sent, next_at = await _tick(db, evening)
+    assert len(sent) == 1
+    morning = datetime(2022, 11, 15, 0, 0, tzinfo=UTC)  # 07:00
+    assert sent[0].private_due == morning
+    assert next_at == morning
+    sent, _ = await _tick(db, morning)
+    assert [d.kind for d in sent if d.item_kind == "request"] == ["private"]
+    assert (await _tick(db, morning + timedelta(minutes=1)))[0] == []
+    await db.close()
+
+
+async def test_meeting_inside_quiet_hours_still_gets_private_reminders(tmp_path: Path) -> None:
+    db = await _cluster(tmp_path)
+    await meetings.schedule_meeting(
+        db,
+        chat_id=CHAT,
+        text="Họp trực tuyến khẩn | 06:30 12/11/2022 | Zoom | nhac=8h",
+        user_id=1,
+        is_group_admin=True,
+        now=T0,
+    )
+    due_at = datetime(2022, 11, 11, 15, 30, tzinfo=UTC)  # 22:30, inside the quiet window
+    sent, _ = await _tick(db, due_at)
+    meeting_due = [d for d in sent if d.item_kind == "meeting"]
+    assert len(meeting_due) == 1
+    assert meeting_due[0].private_due is None
+    await db.close()
+
+
+async def test_digest_lists_open_items_and_is_skipped_when_none(tmp_path: Path) -> None:
+    db = await _cluster(tmp_path)
+    eight = datetime(2022, 11, 11, 1, 0, tzinfo=UTC)
+    sent, _ = await _tick(db, eight, ("cluster",))
+    assert sent == []  # nothing open: no digest
+    await _request(db, now=eight + timedelta(hours=1))
+    sent, _ = await _tick(db, eight + timedelta(days=1), ("cluster",))
+    digest = [d for d in sent if d.kind == "digest"]
+    assert len(digest) == 1
+    assert [v.request.title for v in digest[0].digest] == ["Báo cáo tổng kết"]  # type: ignore[union-attr]
+    await db.close()
