@@ -32,6 +32,7 @@ class Failure:
     description: str
     parameters: dict[str, Any] | None = None
     times: int = 1
+    chat_id: int | None = None  # only calls to this chat fail
 
 
 @dataclass
@@ -87,12 +88,16 @@ class RecordingRequest(BaseRequest):
         endpoint = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
         self.calls.append(Call(endpoint, params))
-        queued = self.failures.get(endpoint)
+        queued = [
+            f
+            for f in self.failures.get(endpoint, [])
+            if f.chat_id is None or str(f.chat_id) == str(params.get("chat_id"))
+        ]
         if queued:
             failure = queued[0]
             failure.times -= 1
             if failure.times <= 0:
-                queued.pop(0)
+                self.failures[endpoint].remove(failure)
             body: dict[str, Any] = {
                 "ok": False,
                 "error_code": failure.status,
