@@ -27,6 +27,8 @@ def parse_hhmm(text: str) -> time:
     """Read '08:00' or '8h' into a time; raise ValueError otherwise."""
     cleaned = text.strip().lower().replace("h", ":").replace("g", ":").rstrip(":")
     hours, _, minutes = cleaned.partition(":")
+    if not hours.isdigit() or not (minutes or "0").isdigit():
+        raise ValueError(text)
     return time(int(hours), int(minutes or 0))
 
 

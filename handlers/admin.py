@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import html
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
+from bot.dates import format_offset_vi
 from bot.domain import InvalidInput, NotGroupAdmin, UnknownUnit
 from bot.services import clusters as cluster_service
 from bot.services import membership
@@ -33,6 +35,7 @@ from handlers.common import (
 )
 from handlers.dialogues import CONTINUATIONS, ask
 from handlers.keyboards import unit_buttons
+from handlers.reminders import wake as wake_reminders
 
 if TYPE_CHECKING:
     from babel.support import NullTranslations
@@ -272,6 +275,16 @@ def _language_row(key: str) -> list[InlineKeyboardButton]:
     ]
 
 
+def format_offset(offset: timedelta, locale: str) -> str:
+    """'3 ngày' in Vietnamese; English spells the same units."""
+    text = format_offset_vi(offset)
+    if locale != "en":
+        return text
+    for vi, en in (("ngày", "d"), ("giờ", "h"), ("phút", "min"), ("giây", "s")):
+        text = text.replace(f" {vi}", en)
+    return text
+
+
 def _settings_view(t: NullTranslations, cluster: Cluster) -> tuple[str, InlineKeyboardMarkup]:
     _ = t.gettext
     language = "Tiếng Việt" if cluster.locale == "vi" else "English"
@@ -280,10 +293,24 @@ def _settings_view(t: NullTranslations, cluster: Cluster) -> tuple[str, InlineKe
         if cluster.join_policy == "open"
         else _("after the secretariat approves")
     )
+    offsets = ", ".join(
+        format_offset(timedelta(seconds=o), cluster.locale) for o in cluster.reminder_offsets
+    )
     text = _(
         "<b>Settings of the cluster</b>\nLanguage: {language}\nLiaisons who /join are attached: "
         "{policy}"
     ).format(language=language, policy=policy)
+    text += "\n" + _(
+        "Reminders before a deadline or meeting: {offsets}\nDaily digest at: {digest}\n"
+        "Quiet hours (private reminders wait): {quiet_start}–{quiet_end}\n"
+        "Daily reminder to late units: {daily}"
+    ).format(
+        offsets=offsets,
+        digest=cluster.digest_time,
+        quiet_start=cluster.quiet_start,
+        quiet_end=cluster.quiet_end,
+        daily=_("on") if cluster.overdue_daily else _("off"),
+    )
     markup = InlineKeyboardMarkup(
         [
             [
@@ -299,6 +326,27 @@ def _settings_view(t: NullTranslations, cluster: Cluster) -> tuple[str, InlineKe
                 InlineKeyboardButton(
                     _("Open joining"), callback_data=cb.encode(cb.SETTING, "join", "open")
                 ),
+            ],
+            [
+                InlineKeyboardButton(
+                    _("Reminder times"), callback_data=cb.encode(cb.ASK_SETTING, "offsets")
+                ),
+                InlineKeyboardButton(
+                    _("Digest time"), callback_data=cb.encode(cb.ASK_SETTING, "digest")
+                ),
+                InlineKeyboardButton(
+                    _("Quiet hours"), callback_data=cb.encode(cb.ASK_SETTING, "quiet")
+                ),
+            ],
+            [
+                InlineKeyboardButton(
+                    _("Turn off daily overdue reminders")
+                    if cluster.overdue_daily
+                    else _("Turn on daily overdue reminders"),
+                    callback_data=cb.encode(
+                        cb.SETTING, "daily", "off" if cluster.overdue_daily else "on"
+                    ),
+                )
             ],
         ]
     )
@@ -359,10 +407,60 @@ async def cb_setting(update: Update, context: BotContext) -> None:
         now=now,
         locale=value if key == "lang" else None,
         join_policy=value if key == "join" else None,
+        overdue_daily=(value == "on") if key == "daily" else None,
     )
     text, markup = _settings_view(await translations(update, context), cluster)
     await query.answer()
     await edit_quietly(update, text, markup)
+    if key == "daily":
+        wake_reminders(context.application)
+
+
+@guarded
+async def cb_ask_setting(update: Update, context: BotContext) -> None:
+    """Ask the secretariat for a new reminder setting value."""
+    query, (key,) = press_parts(update, cb.ASK_SETTING)
+    chat = require_group(update)
+    user = require_user(update)
+    await cluster_service.check_secretariat(
+        context.deps.db, chat.id, user.id, await sender_is_admin(update, context)
+    )
+    await query.answer()
+    _ = (await translations(update, context)).gettext
+    who = mention(user.id, user.full_name)
+    questions = {
+        "offsets": _(
+            "{who}, please reply with when to remind before a deadline or meeting, for "
+            "example <code>3d;1d;2h</code> (d/ngày, h/giờ, m/phút)."
+        ),
+        "digest": _(
+            "{who}, please reply with the time of the daily digest, for example <code>8:00</code>."
+        ),
+        "quiet": _(
+            "{who}, please reply with the quiet hours, for example <code>21:00-07:00</code>."
+        ),
+    }
+    await ask(update, context, "setting", questions[key].format(who=who), state={"key": key})
+
+
+async def _continue_setting(
+    update: Update, context: BotContext, text: str, state: dict[str, object]
+) -> None:
+    deps = context.deps
+    key = str(state["key"])
+    cluster = await cluster_service.update_settings(
+        deps.db,
+        chat_id=require_group(update).id,
+        user_id=require_user(update).id,
+        is_group_admin=await sender_is_admin(update, context),
+        now=deps.clock.now(),
+        offsets_text=text if key == "offsets" else None,
+        digest_text=text if key == "digest" else None,
+        quiet_text=text if key == "quiet" else None,
+    )
+    wake_reminders(context.application)
+    view, markup = _settings_view(await translations(update, context), cluster)
+    await reply(update, view, markup)
 
 
 async def _continue_setup(
@@ -387,5 +485,7 @@ def register(app: BotApp) -> None:
     app.add_handler(CommandHandler(["settings", "caidat"], cmd_settings, filters=fresh))
     app.add_handler(CallbackQueryHandler(cb_lead, pattern=cb.PATTERNS[cb.LEAD]))
     app.add_handler(CallbackQueryHandler(cb_setting, pattern=cb.PATTERNS[cb.SETTING]))
+    app.add_handler(CallbackQueryHandler(cb_ask_setting, pattern=cb.PATTERNS[cb.ASK_SETTING]))
+    CONTINUATIONS["setting"] = _continue_setting
     CONTINUATIONS["setup"] = _continue_setup
     CONTINUATIONS["addunit"] = _continue_addunit

@@ -11,6 +11,7 @@ LEAD = "lead1"  # lead1:<unit_id>
 INVITE = "inv1"  # inv1:<unit_id>
 REVOKE = "invrv1"  # invrv1:<invite_id>
 SETTING = "set1"  # set1:<key>:<value>
+ASK_SETTING = "set2"  # set2:<offsets|digest|quiet>  (asks for the value)
 MANAGE = "rq1"  # rq1:<deadline|close|reopen|cancel|files>:<request_id>
 QUICK = "rqq1"  # rqq1:<tomorrow|3d|1w|ok|no>  (guided /request dialogue)
 SUBMIT = "sub1"  # sub1:<pending_document_id>:<request_id>
@@ -37,7 +38,8 @@ PATTERNS = {
     MEETING: re.compile(rf"^{MEETING}:(move|cancel|close):{_INT}$"),
     VOTER_UNIT: re.compile(rf"^{VOTER_UNIT}:{_INT}$"),
     VOTER: re.compile(rf"^{VOTER}:{_INT}:{_INT}$"),
-    SETTING: re.compile(rf"^{SETTING}:(lang|plang|join):(vi|en|approve|open)$"),
+    SETTING: re.compile(rf"^{SETTING}:(lang|plang|join|daily):(vi|en|approve|open|on|off)$"),
+    ASK_SETTING: re.compile(rf"^{ASK_SETTING}:(offsets|digest|quiet)$"),
 }
 
 

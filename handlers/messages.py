@@ -109,6 +109,15 @@ def _invalid_input(exc: domain.DomainError, t: NullTranslations) -> str:
         return _("The text is too long (at most {limit} characters).").format(limit=d.get("limit"))
     if field == "attendees":
         return _("Please write the names of who will attend.")
+    if field == "digest_time":
+        return _("The time “{value}” could not be read. Write it like <code>8:00</code>.").format(
+            value=html.escape(str(d.get("value", "")))
+        )
+    if field == "quiet":
+        return _(
+            "The quiet hours “{value}” could not be read. Write them like "
+            "<code>21:00-07:00</code>."
+        ).format(value=html.escape(str(d.get("value", ""))))
     if field == "offsets":
         return _(
             "The reminder times “{value}” could not be read. Write them like "

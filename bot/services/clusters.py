@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot.dates import OffsetParseError, parse_offsets
 from bot.domain import (
     Cluster,
     InvalidInput,
@@ -17,6 +18,7 @@ from bot.domain import (
     UnitRoster,
     UnknownUnit,
 )
+from bot.schedule import parse_hhmm
 from bot.services.common import clean_text, unit_of_work
 from db import audit, clusters, dialogues, liaisons, people, units
 
@@ -283,25 +285,64 @@ async def update_settings(
     now: datetime,
     locale: str | None = None,
     join_policy: str | None = None,
+    offsets_text: str | None = None,
+    digest_text: str | None = None,
+    quiet_text: str | None = None,
+    overdue_daily: bool | None = None,
 ) -> Cluster:
-    """Change the cluster's language or join policy (secretariat only)."""
+    """Change the cluster's language, join policy or reminder settings (secretariat only)."""
     if locale is not None and locale not in ("vi", "en"):
         raise InvalidInput(field="locale", value=locale)
     if join_policy is not None and join_policy not in JOIN_POLICIES:
         raise InvalidInput(field="join_policy", value=join_policy)
+    offsets = None
+    if offsets_text is not None:
+        try:
+            offsets = ";".join(str(int(o.total_seconds())) for o in parse_offsets(offsets_text))
+        except OffsetParseError as exc:
+            raise InvalidInput(field="offsets", value=offsets_text) from exc
+    digest = _hhmm(digest_text, "digest_time") if digest_text is not None else None
+    quiet_start = quiet_end = None
+    if quiet_text is not None:
+        start, sep, end = quiet_text.replace("–", "-").partition("-")
+        if not sep:
+            raise InvalidInput(field="quiet", value=quiet_text)
+        quiet_start, quiet_end = _hhmm(start, "quiet", quiet_text), _hhmm(end, "quiet", quiet_text)
     async with unit_of_work(db, None, now) as conn:
         cluster = await require_cluster(conn, chat_id)
         await require_secretariat(conn, cluster, user_id, is_group_admin)
-        await clusters.update_cluster(conn, cluster.id, locale=locale, join_policy=join_policy)
+        await clusters.update_cluster(
+            conn,
+            cluster.id,
+            locale=locale,
+            join_policy=join_policy,
+            reminder_offsets=offsets,
+            digest_time=digest,
+            quiet_start=quiet_start,
+            quiet_end=quiet_end,
+            overdue_daily=overdue_daily,
+        )
         await audit.insert_audit(
             conn,
             cluster_id=cluster.id,
             user_id=user_id,
             action="settings",
-            detail=f"locale={locale} join_policy={join_policy}",
+            detail=(
+                f"locale={locale} join_policy={join_policy} offsets={offsets} "
+                f"digest={digest} quiet={quiet_start}-{quiet_end} daily={overdue_daily}"
+            ),
             now=now,
         )
         return await require_cluster(conn, chat_id)
+
+
+def _hhmm(text: str, field: str, shown: str | None = None) -> str:
+    """Read a time of day like '8:00', '08h', '21h30' into 'HH:MM'."""
+    try:
+        value = parse_hhmm(text)
+    except ValueError as exc:
+        raise InvalidInput(field=field, value=shown or text) from exc
+    return f"{value:%H:%M}"
 
 
 async def migrate_chat(db: Database, old_chat_id: int, new_chat_id: int, now: datetime) -> bool:

@@ -167,3 +167,44 @@ async def test_meeting_reminder_names_units_without_an_answer(harness: Harness) 
     reminder = [t for t in harness.request.texts(GROUP_ID) if t.startswith("⏰ Nhắc lịch họp")]
     assert len(reminder) == 1
     assert "Các đơn vị chưa đăng ký tham dự: VSP, GPV" in reminder[0]
+
+
+async def test_reminder_settings_change_through_settings(harness: Harness) -> None:
+    await seed_with_liaisons(harness)
+    await harness.say(ADMIN, "/caidat")
+    view = harness.request.last_sent(GROUP_ID)
+    assert "Nhắc trước hạn hoặc trước cuộc họp: 3 ngày, 1 ngày, 2 giờ" in view
+    assert "Bản tin hằng ngày lúc: 08:00" in view
+    assert "Giờ yên lặng (tạm hoãn tin nhắn riêng): 21:00–07:00" in view
+    for key, answer in (
+        ("offsets", "2 ngày; 4 giờ"),
+        ("digest", "7h30"),
+        ("quiet", "22:00-06:30"),
+    ):
+        await harness.press(ADMIN, f"set2:{key}")
+        prompt = harness.request.last_message_id(GROUP_ID)
+        reply_to = {
+            "message_id": prompt,
+            "date": 0,
+            "chat": {"id": GROUP_ID, "type": "supergroup"},
+        }
+        await harness.say(ADMIN, answer, reply_to=reply_to)
+    await harness.press(ADMIN, "set1:daily:off")
+    assert await harness.rows(
+        "SELECT reminder_offsets, digest_time, quiet_start, quiet_end, overdue_daily FROM clusters"
+    ) == [("172800;14400", "07:30", "22:00", "06:30", 0)]
+    await harness.press(DUC_PVEP, "set2:quiet")
+    assert harness.request.answers()[-1]["show_alert"] is True
+
+
+async def test_bad_reminder_settings_are_explained(harness: Harness) -> None:
+    await seed_with_liaisons(harness)
+    await harness.press(ADMIN, "set2:quiet")
+    prompt = harness.request.last_message_id(GROUP_ID)
+    reply_to = {"message_id": prompt, "date": 0, "chat": {"id": GROUP_ID, "type": "supergroup"}}
+    await harness.say(ADMIN, "tối", reply_to=reply_to)
+    assert "chưa đọc được giờ yên lặng" in harness.request.last_sent(GROUP_ID)
+    await harness.say(ADMIN, "21:30-06:00", reply_to=reply_to)  # the corrected answer counts
+    assert await harness.scalar("SELECT quiet_start FROM clusters") == "21:30"
+    await harness.say(ADMIN, f"/request {TITLE} | 17:00 15/11/2022 | nhac=ba ngày")
+    assert "chưa đọc được thời điểm nhắc" in harness.request.last_sent(GROUP_ID)
