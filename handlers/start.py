@@ -53,7 +53,8 @@ GROUP_HELP = N_(
     "/request &lt;title&gt; | &lt;deadline&gt; – open a report request\n"
     "/confirm &lt;title&gt; | &lt;deadline&gt; – ask the units to confirm (reply to a "
     "document to attach it)\n"
-    "/settings – language and how liaisons join\n\n"
+    "/meeting &lt;title&gt; | &lt;start&gt; | &lt;place&gt; – schedule a meeting\n"
+    "/settings – language, joining, reminder times, digest, quiet hours\n\n"
     "A command sent without its details starts a short guided dialogue; /cancel stops it. "
     "Each command also has a Vietnamese name, e.g. /thietlap, /themdonvi, /donvi."
 )
