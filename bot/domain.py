@@ -28,6 +28,7 @@ class Cluster:
     quiet_start: str = "21:00"
     quiet_end: str = "07:00"
     overdue_daily: bool = True
+    offsets_changed_at: datetime | None = None
 
 
 @dataclass(frozen=True)

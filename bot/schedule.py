@@ -47,12 +47,19 @@ def before_slots(deadline: datetime, offsets: Iterable[int], planned_from: datet
     return slots
 
 
-def daily_slots(deadline: datetime, digest: time, tz: ZoneInfo, until: datetime) -> list[Slot]:
-    """One reminder a day at the digest hour to late units, from the day after the deadline."""
+def daily_slots(
+    deadline: datetime, digest: time, tz: ZoneInfo, until: datetime, since: datetime | None = None
+) -> list[Slot]:
+    """One reminder a day at the digest hour to late units, from the day after the deadline.
+
+    Only days after `since` are walked (older ones were handled or retired), so a request
+    left open for months is still reminded daily.
+    """
     slots = []
-    day = at_local(deadline, digest, tz)
-    if day <= deadline:
-        day += timedelta(days=1)
+    start = max(deadline, since) if since is not None else deadline
+    day = at_local(start, digest, tz)
+    if day <= start:
+        day = at_local(day + timedelta(days=1), digest, tz)
     for _ in range(MAX_DAILY_DAYS):
         if day > until:
             break

@@ -30,6 +30,9 @@ def _row_to_cluster(row: aiosqlite.Row) -> Cluster:
         quiet_start=row["quiet_start"],
         quiet_end=row["quiet_end"],
         overdue_daily=bool(row["overdue_daily"]),
+        offsets_changed_at=from_ts(row["offsets_changed_at"])
+        if row["offsets_changed_at"]
+        else None,
     )
 
 
@@ -39,7 +42,7 @@ async def get_cluster_by_chat(conn: aiosqlite.Connection, chat_id: int) -> Clust
         conn,
         """SELECT id, chat_id, name, year, locale, tz, join_policy, lead_unit_id,
                   created_by, created_at, reminder_offsets, digest_time, quiet_start,
-                  quiet_end, overdue_daily
+                  quiet_end, overdue_daily, offsets_changed_at
            FROM clusters WHERE chat_id = ?""",
         (chat_id,),
     )
@@ -52,7 +55,7 @@ async def get_cluster(conn: aiosqlite.Connection, cluster_id: int) -> Cluster | 
         conn,
         """SELECT id, chat_id, name, year, locale, tz, join_policy, lead_unit_id,
                   created_by, created_at, reminder_offsets, digest_time, quiet_start,
-                  quiet_end, overdue_daily
+                  quiet_end, overdue_daily, offsets_changed_at
            FROM clusters WHERE id = ?""",
         (cluster_id,),
     )
@@ -93,6 +96,7 @@ async def update_cluster(
     quiet_start: str | None = None,
     quiet_end: str | None = None,
     overdue_daily: bool | None = None,
+    offsets_changed_at: datetime | None = None,
 ) -> None:
     """Change the given fields of a cluster, leaving the others."""
     await execute(
@@ -107,7 +111,8 @@ async def update_cluster(
                digest_time = COALESCE(:digest_time, digest_time),
                quiet_start = COALESCE(:quiet_start, quiet_start),
                quiet_end = COALESCE(:quiet_end, quiet_end),
-               overdue_daily = COALESCE(:overdue_daily, overdue_daily)
+               overdue_daily = COALESCE(:overdue_daily, overdue_daily),
+               offsets_changed_at = COALESCE(:offsets_changed_at, offsets_changed_at)
            WHERE id = :id""",
         {
             "id": cluster_id,
@@ -121,6 +126,7 @@ async def update_cluster(
             "quiet_start": quiet_start,
             "quiet_end": quiet_end,
             "overdue_daily": None if overdue_daily is None else int(overdue_daily),
+            "offsets_changed_at": ts(offsets_changed_at) if offsets_changed_at else None,
         },
     )
 
@@ -140,7 +146,7 @@ async def list_clusters(conn: aiosqlite.Connection) -> list[Cluster]:
         conn,
         """SELECT id, chat_id, name, year, locale, tz, join_policy, lead_unit_id,
                   created_by, created_at, reminder_offsets, digest_time, quiet_start,
-                  quiet_end, overdue_daily
+                  quiet_end, overdue_daily, offsets_changed_at
            FROM clusters ORDER BY id""",
     )
     return [_row_to_cluster(r) for r in rows]

@@ -32,13 +32,15 @@ async def insert_slot(
     now: datetime,
     skipped: bool = False,
     private_due: datetime | None = None,
+    kind: str | None = None,
+    catch_up: bool = False,
 ) -> bool:
     """Record a slot as handled; False if it already was (another tick got there first)."""
     changed = await execute(
         conn,
         """INSERT OR IGNORE INTO reminders_sent
-               (item_kind, item_id, slot, due_at, sent_at, skipped, private_due)
-           VALUES (?, ?, ?, ?, ?, ?, ?)""",
+               (item_kind, item_id, slot, due_at, sent_at, skipped, private_due, kind, catch_up)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         (
             item_kind,
             item_id,
@@ -47,6 +49,8 @@ async def insert_slot(
             ts(now),
             int(skipped),
             ts(private_due) if private_due else None,
+            kind,
+            int(catch_up),
         ),
     )
     return changed == 1
@@ -54,14 +58,14 @@ async def insert_slot(
 
 async def pending_private(
     conn: aiosqlite.Connection,
-) -> list[tuple[str, int, str, datetime]]:
-    """Slots whose private copies wait for the end of quiet hours."""
+) -> list[tuple[str, int, str, datetime, str, bool]]:
+    """Slots whose private copies wait for the end of quiet hours, with what they are."""
     rows = await fetch_all(
         conn,
-        """SELECT item_kind, item_id, slot, private_due FROM reminders_sent
+        """SELECT item_kind, item_id, slot, private_due, kind, catch_up FROM reminders_sent
            WHERE private_due IS NOT NULL ORDER BY private_due""",
     )
-    return [(r[0], r[1], r[2], from_ts(r[3])) for r in rows]
+    return [(r[0], r[1], r[2], from_ts(r[3]), r[4] or "before", bool(r[5])) for r in rows]
 
 
 async def clear_private(

@@ -323,8 +323,7 @@ async def cb_manage(update: Update, context: BotContext) -> None:
     )
     await query.answer()
     refresh(context, chat.id, view.meeting.id)
-    if action == "cancel":
-        await _tell_units(context, view)
+    await _tell_units(context, view)
 
 
 async def _continue_move(
@@ -356,6 +355,10 @@ async def _tell_units(context: BotContext, view: MeetingView) -> None:
         title = html.escape(view.meeting.title)
         if view.meeting.status == "cancelled":
             return _("🚫 The meeting “{title}” is cancelled.").format(title=title)
+        if view.meeting.status == "closed":
+            return _("🔒 The meeting “{title}” is over. Thank you for attending.").format(
+                title=title
+            )
         return _("📅 The meeting “{title}” now starts at {when}, {place}.").format(
             title=title,
             when=format_when(view.meeting.starts_at, view.tz, locale),

@@ -8,9 +8,10 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from telegram.error import Forbidden, TelegramError
+from telegram.error import ChatMigrated, Forbidden, TelegramError
 
 from bot.i18n import format_when, translator
+from bot.services import clusters as cluster_service
 from bot.services import membership
 from bot.services import reminders as reminder_service
 from bot.services.meetings import MeetingView
@@ -19,7 +20,7 @@ from handlers.common import mention, private_locale
 
 if TYPE_CHECKING:
     from babel.support import NullTranslations
-    from telegram.ext import Application, CallbackContext, JobQueue
+    from telegram.ext import Application, CallbackContext, Job, JobQueue
 
     from bot.deps import Deps
     from bot.domain import Person
@@ -29,6 +30,9 @@ log = logging.getLogger(__name__)
 
 JOB_NAME = "reminders"
 RETRY_AFTER = timedelta(seconds=60)
+MAX_RETRY = timedelta(hours=1)
+# Failed attempts per slot, for backoff (in memory: a restart simply tries again).
+_attempts: dict[tuple[str, int, str], int] = {}
 SAFETY_INTERVAL = timedelta(minutes=10)
 # APScheduler drops a job whose moment passed more than misfire_grace_time ago (default
 # 1 s): a busy loop must never make a reminder disappear, so there is no grace limit.
@@ -49,6 +53,12 @@ def render(due: Due, t: NullTranslations, locale: str, *, private_unit: str | No
     assert view is not None
     tz = view.tz
     codes = _codes(due.owing)
+    code = html.escape(private_unit or "")
+    late_note = (
+        _("(A reminder sent late: the bot was not running at the planned time.)")
+        if due.catch_up
+        else ""
+    )
     if isinstance(view, MeetingView):
         meeting = view.meeting
         head = _("⏰ Meeting reminder: “{title}” at {when}, {place}.").format(
@@ -57,17 +67,18 @@ def render(due: Due, t: NullTranslations, locale: str, *, private_unit: str | No
             place=html.escape(meeting.place),
         )
         owe = (
-            _("Your unit ({code}) has not said whether it will attend.").format(code=private_unit)
+            _("Your unit ({code}) has not said whether it will attend.").format(code=code)
             if private_unit
             else _("Units that have not answered yet: {codes}").format(codes=codes)
         )
-        return f"{head}\n{owe}"
+        return "\n".join(line for line in (head, owe, late_note) if line)
     request = view.request
     title = html.escape(request.title)
     when = format_when(request.deadline_at, tz, locale)
-    if due.kind == "overdue":
+    kind = due.shown_kind
+    if kind == "overdue":
         head = _("⛔ Overdue: “{title}” was due at {when}.").format(title=title, when=when)
-    elif due.kind == "daily":
+    elif kind == "daily":
         head = _("⏰ Still overdue: “{title}” was due at {when}.").format(title=title, when=when)
     else:
         head = _("⏰ Reminder: “{title}” is due at {when}.").format(title=title, when=when)
@@ -76,15 +87,12 @@ def render(due: Due, t: NullTranslations, locale: str, *, private_unit: str | No
             _("Your unit ({code}) has not submitted it yet.")
             if request.kind == "report"
             else _("Your unit ({code}) has not answered yet.")
-        ).format(code=private_unit)
+        ).format(code=code)
     elif request.kind == "report":
         owe = _("Units that have not submitted: {codes}").format(codes=codes)
     else:
         owe = _("Units that have not answered: {codes}").format(codes=codes)
-    lines = [head, owe]
-    if due.catch_up:
-        lines.append(_("(A reminder sent late: the bot was not running at the planned time.)"))
-    return "\n".join(lines)
+    return "\n".join(line for line in (head, owe, late_note) if line)
 
 
 def render_digest(due: Due, t: NullTranslations, locale: str) -> str:
@@ -149,6 +157,9 @@ async def _tell(
     except Forbidden:
         # Blocked: the group message already mentions them, which is the fallback.
         await membership.mark_blocked(deps.db, person.user_id, deps.clock.now())
+    except TelegramError as exc:
+        # A private copy that fails must never make the group reminder go out again.
+        log.warning("private reminder to %s not sent: %s", person.user_id, exc)
 
 
 async def _tell_secretariat(context: CallbackContext[Any, Any, Any, Any], due: Due) -> None:
@@ -182,46 +193,82 @@ async def _tell_secretariat(context: CallbackContext[Any, Any, Any, Any], due: D
             await context.bot.send_message(person.user_id, text)
         except Forbidden:
             await membership.mark_blocked(deps.db, person.user_id, deps.clock.now())
+        except TelegramError as exc:
+            log.warning("overdue notice to %s not sent: %s", person.user_id, exc)
 
 
 async def job_tick(context: CallbackContext[Any, Any, Any, Any]) -> None:
     """Send everything due, record it, and schedule the next wake-up."""
     deps: Deps = context.application.bot_data["deps"]
-    async with _tick_lock:  # two ticks must never send the same slot twice
-        now = deps.clock.now()
-        due_items, next_at = await reminder_service.due_now(deps.db, now)
-        failed = False
-        for due in due_items:
-            try:
-                if due.kind == "private":
-                    await _send_private(context, due)
-                elif due.kind != "skip":
-                    await _send_group(context, due)
-                    if due.private_due is None:
-                        await _send_private(context, due)
-                    if due.kind == "overdue":
-                        await _tell_secretariat(context, due)
-            except TelegramError as exc:
-                # Not recorded: the next tick tries again (the rate limiter already
-                # waited out 429s).
-                log.warning("reminder %s %s not sent: %s", due.item_kind, due.item_id, exc)
-                failed = True
-                continue
-            await reminder_service.mark_done(deps.db, due, now)
-    if failed:
-        retry = now + RETRY_AFTER
-        next_at = retry if next_at is None else min(next_at, retry)
-    schedule(context.application.job_queue, next_at, deps.clock.now())
+    next_at: datetime | None = None
+    now = deps.clock.now()
+    try:
+        async with _tick_lock:  # two ticks must never send the same slot twice
+            now = deps.clock.now()
+            due_items, next_at = await reminder_service.due_now(deps.db, now)
+            for due in due_items:
+                retry = await _handle(context, deps, due, now)
+                if retry is not None:
+                    next_at = retry if next_at is None else min(next_at, retry)
+    except Exception:
+        # Whatever went wrong, the next wake-up must still be planned.
+        log.exception("reminder tick failed")
+        next_at = now + RETRY_AFTER
+    finally:
+        schedule(context.application.job_queue, next_at, deps.clock.now())
+
+
+async def _handle(
+    context: CallbackContext[Any, Any, Any, Any], deps: Deps, due: Due, now: datetime
+) -> datetime | None:
+    """Send one reminder and record it; return when to retry if the group refused it."""
+    key = (due.item_kind, due.item_id, due.slots[-1].name)
+    if due.kind not in ("skip", "private"):
+        try:
+            await _send_group(context, due)
+        except ChatMigrated as exc:
+            # The group became a supergroup: follow it, and send there on the next tick.
+            await cluster_service.migrate_chat(
+                deps.db, due.cluster.chat_id, exc.new_chat_id, deps.clock.now()
+            )
+            return now
+        except Forbidden as exc:
+            # The bot was removed from the group: the reminder cannot be delivered; no retry.
+            log.warning("reminder for %s %s dropped: %s", due.item_kind, due.item_id, exc)
+        except TelegramError as exc:
+            attempts = _attempts.get(key, 0) + 1
+            _attempts[key] = attempts
+            delay: timedelta = min(RETRY_AFTER * (2 ** (attempts - 1)), MAX_RETRY)
+            log.warning("reminder %s not sent (attempt %s): %s", key, attempts, exc)
+            return now + delay
+        _attempts.pop(key, None)
+    # Recorded as soon as the group accepted it: private copies can no longer cause a resend.
+    await reminder_service.mark_done(deps.db, due, now)
+    if due.kind == "private" or (due.kind not in ("skip",) and due.private_due is None):
+        await _send_private(context, due)
+    if due.kind == "overdue":
+        await _tell_secretariat(context, due)
+    return None
+
+
+def _next_run(job: Job[Any]) -> datetime | None:
+    try:
+        planned: datetime | None = job.next_t
+    except AttributeError:  # the queue is not started yet (APScheduler knows no time)
+        return None
+    return planned
 
 
 def schedule(job_queue: JobQueue[Any] | None, when: datetime | None, now: datetime) -> None:
-    """Wake the reminder tick at `when` (replacing the previous wake-up)."""
-    if job_queue is None:
+    """Wake the reminder tick at `when`, unless an earlier wake-up is already planned."""
+    if job_queue is None or when is None:
         return
     for job in job_queue.get_jobs_by_name(JOB_NAME):
+        # A wake() from a handler may have planned an earlier tick meanwhile: keep it.
+        planned = _next_run(job)
+        if planned is not None and planned <= when:
+            return
         job.schedule_removal()
-    if when is None:
-        return
     delay = max(0.0, (when - now).total_seconds())
     job_queue.run_once(job_tick, when=delay, name=JOB_NAME, job_kwargs=JOB_KWARGS)
 

@@ -317,6 +317,7 @@ async def update_settings(
             locale=locale,
             join_policy=join_policy,
             reminder_offsets=offsets,
+            offsets_changed_at=now if offsets is not None else None,
             digest_time=digest,
             quiet_start=quiet_start,
             quiet_end=quiet_end,

@@ -238,6 +238,9 @@ async def change_meeting(
             await meetings.update_meeting(conn, meeting.id, starts_at=starts_at)
             await reminders.replan_item(conn, "meeting", meeting.id, now)
         elif action in ("cancel", "close"):
+            if not meeting.is_open:
+                # Already cancelled or closed: a second press changes and announces nothing.
+                raise MeetingNotOpen(title=meeting.title, status=meeting.status)
             status = "cancelled" if action == "cancel" else "closed"
             await meetings.update_meeting(conn, meeting.id, status=status)
         else:

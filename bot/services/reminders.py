@@ -41,6 +41,13 @@ class Due:
     catch_up: bool = False
     # When private copies go out: None = now, else held by quiet hours until then.
     private_due: datetime | None = None
+    # For held private copies: what the reminder was (before | overdue | daily).
+    origin: str = ""
+
+    @property
+    def shown_kind(self) -> str:
+        """The kind to word the message as (a held copy keeps its original kind)."""
+        return self.origin if self.kind == "private" else self.kind
 
     @property
     def owing(self) -> tuple[Unit, ...]:
@@ -65,8 +72,26 @@ class _Plan:
             self.next_at = moment
 
 
+# A reminder going out later than this after its moment says it is a catch-up.
+CATCH_UP_TOLERANCE = timedelta(minutes=5)
+
+
 def _offsets(item: tuple[int, ...] | None, cluster: Cluster) -> tuple[int, ...]:
     return item if item is not None else cluster.reminder_offsets
+
+
+def _counted_from(
+    planned: datetime, item_offsets: tuple[int, ...] | None, cluster: Cluster
+) -> datetime:
+    """Offsets count from the item's planning, or from a later change of the defaults."""
+    changed = cluster.offsets_changed_at
+    if item_offsets is None and changed is not None and changed > planned:
+        return changed
+    return planned
+
+
+def _late(slots: list[Slot], now: datetime) -> bool:
+    return bool(slots) and now - slots[-1].due_at > CATCH_UP_TOLERANCE
 
 
 def _private_due(
@@ -90,12 +115,18 @@ async def _plan_request(
     tz = ZoneInfo(cluster.tz)
     handled = await reminders.handled_slots(conn, "request", request.id)
     planned = await reminders.planned_at(conn, "request", request.id)
-    start = planned or request.created_at or now
+    start = _counted_from(planned or request.created_at or now, request.reminder_offsets, cluster)
     deadline = request.deadline_at
     befores = before_slots(deadline, _offsets(request.reminder_offsets, cluster), start)
     overdue = Slot("overdue", deadline)
     dailies = (
-        daily_slots(deadline, parse_hhmm(cluster.digest_time), tz, now + timedelta(days=2))
+        daily_slots(
+            deadline,
+            parse_hhmm(cluster.digest_time),
+            tz,
+            now + timedelta(days=2),
+            since=now - timedelta(days=2),
+        )
         if cluster.overdue_daily
         else []
     )
@@ -115,8 +146,9 @@ async def _plan_request(
                     request.id,
                     tuple(due_befores),
                     view,
-                    catch_up=len(due_befores) > 1,
-                    private_due=_private_due(cluster, now, None),
+                    catch_up=_late(due_befores, now),
+                    # A deadline inside the quiet window is urgent: no holding back.
+                    private_due=_private_due(cluster, now, deadline),
                 )
             )
         return
@@ -158,7 +190,7 @@ async def _plan_meeting(
     meeting = view.meeting
     handled = await reminders.handled_slots(conn, "meeting", meeting.id)
     planned = await reminders.planned_at(conn, "meeting", meeting.id)
-    start = planned or meeting.created_at
+    start = _counted_from(planned or meeting.created_at, meeting.reminder_offsets, cluster)
     befores = before_slots(meeting.starts_at, _offsets(meeting.reminder_offsets, cluster), start)
     for slot in befores:
         if slot.due_at > now and slot.name not in handled:
@@ -177,7 +209,7 @@ async def _plan_meeting(
             meeting.id,
             tuple(due),
             view,
-            catch_up=len(due) > 1,
+            catch_up=_late(due, now),
             # A meeting starting inside the quiet window still gets its reminders.
             private_due=_private_due(cluster, now, meeting.starts_at),
         )
@@ -207,7 +239,8 @@ async def _plan_digest(
 
 
 async def _plan_private(conn: aiosqlite.Connection, plan: _Plan, now: datetime) -> None:
-    for item_kind, item_id, slot_name, private_due in await reminders.pending_private(conn):
+    pending = await reminders.pending_private(conn)
+    for item_kind, item_id, slot_name, private_due, origin, catch_up in pending:
         if private_due > now:
             plan.later(private_due)
             continue
@@ -226,7 +259,17 @@ async def _plan_private(conn: aiosqlite.Connection, plan: _Plan, now: datetime) 
         if cluster is None:
             continue
         plan.due.append(
-            Due("private", cluster, item_kind, item_id, (Slot(slot_name, private_due),), view)
+            Due(
+                "private",
+                cluster,
+                item_kind,
+                item_id,
+                (Slot(slot_name, private_due),),
+                view if view is not None and _still_worth_it(view, origin, now) else None,
+                catch_up=catch_up,
+                # Closed, cancelled, or its moment passed in quiet hours: the copies are dropped.
+                origin=origin,
+            )
         )
 
 
@@ -275,4 +318,15 @@ async def mark_done(db: Database, due: Due, now: datetime) -> None:
                 now=now,
                 skipped=due.kind == "skip" or slot is not latest,
                 private_due=due.private_due if slot is latest and due.kind != "skip" else None,
+                kind=due.kind,
+                catch_up=due.catch_up,
             )
+
+
+def _still_worth_it(view: RequestView | MeetingView, origin: str, now: datetime) -> bool:
+    """A held copy goes out only for an item still open and, before it, still ahead."""
+    if isinstance(view, MeetingView):
+        return view.meeting.is_open and now < view.meeting.starts_at
+    if not view.request.is_open:
+        return False
+    return origin != "before" or now < view.request.deadline_at

@@ -6,6 +6,8 @@ ALTER TABLE clusters ADD COLUMN digest_time TEXT NOT NULL DEFAULT '08:00';
 ALTER TABLE clusters ADD COLUMN quiet_start TEXT NOT NULL DEFAULT '21:00';
 ALTER TABLE clusters ADD COLUMN quiet_end TEXT NOT NULL DEFAULT '07:00';
 ALTER TABLE clusters ADD COLUMN overdue_daily INTEGER NOT NULL DEFAULT 1;
+-- When the default offsets last changed: offsets count from then for items that use them.
+ALTER TABLE clusters ADD COLUMN offsets_changed_at TEXT;
 
 -- NULL: the cluster's default offsets.
 ALTER TABLE requests ADD COLUMN reminder_offsets TEXT;
@@ -47,6 +49,9 @@ CREATE TABLE reminders_sent (
     sent_at         TEXT    NOT NULL,
     skipped         INTEGER NOT NULL DEFAULT 0,
     private_due     TEXT,
+    -- What the held private copies are (before | overdue | daily) and whether late.
+    kind            TEXT,
+    catch_up        INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (item_kind, item_id, slot)
 );
 CREATE INDEX reminders_private_pending ON reminders_sent (private_due) WHERE private_due IS NOT NULL;

@@ -208,3 +208,28 @@ async def test_bad_reminder_settings_are_explained(harness: Harness) -> None:
     assert await harness.scalar("SELECT quiet_start FROM clusters") == "21:30"
     await harness.say(ADMIN, f"/request {TITLE} | 17:00 15/11/2022 | nhac=ba ngày")
     assert "chưa đọc được thời điểm nhắc" in harness.request.last_sent(GROUP_ID)
+
+
+async def test_a_failed_private_copy_does_not_resend_the_group_reminder(harness: Harness) -> None:
+    await seed_with_liaisons(harness)
+    await harness.say(DUC_PVEP, "/start", chat_id=DUC_PVEP.id)
+    await open_request(harness, " | nhac=1d")
+    harness.clock.at = DEADLINE - timedelta(days=1)
+    harness.request.fail(
+        "sendMessage", Failure(400, "Bad Request: chat not found", chat_id=DUC_PVEP.id, times=5)
+    )
+    await tick(harness)
+    await tick(harness)
+    assert len(_reminders(harness)) == 1
+
+
+async def test_cancelling_twice_announces_once(harness: Harness) -> None:
+    await seed_with_liaisons(harness)
+    await harness.say(ADMIN, f"/meeting {MEETING}")
+    await harness.press(ADMIN, "mtm1:cancel:1")
+    await harness.press(ADMIN, "mtm1:cancel:1")
+    assert harness.request.answers()[-1]["show_alert"] is True
+    cancelled = [t for t in harness.request.texts(GROUP_ID) if t.startswith("🚫 Cuộc họp")]
+    assert len(cancelled) == 1
+    await harness.press(ADMIN, "mtm1:close:1")
+    assert await harness.scalar("SELECT status FROM meetings") == "cancelled"

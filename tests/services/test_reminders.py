@@ -82,15 +82,14 @@ async def test_reminders_come_at_their_offsets_and_only_once(tmp_path: Path) -> 
     await _request(db)
     sent, next_at = await _tick(db, T0)
     assert sent == []
-    assert next_at is not None
-    assert next_at <= DEADLINE - timedelta(days=3)
+    # The next wake-up is tomorrow's 08:00 digest, which comes before the first reminder.
+    assert next_at == datetime(2022, 11, 11, 1, 0, tzinfo=UTC)
     assert (await _tick(db, DEADLINE - timedelta(days=3, seconds=1)))[0] == []
     sent, next_at = await _tick(db, DEADLINE - timedelta(days=3))
     assert [(d.kind, [s.name for s in d.slots]) for d in sent] == [("before", ["before:259200"])]
     assert [u.code for u in sent[0].owing] == ["VSP", "PVEP"]
     assert [p.user_id for p in sent[0].people] == [3]
-    assert next_at is not None
-    assert next_at <= DEADLINE - timedelta(days=1)
+    assert next_at == datetime(2022, 11, 13, 1, 0, tzinfo=UTC)  # the next digest
     # The same moment again (a restart): nothing is sent twice.
     again, _ = await _tick(db, DEADLINE - timedelta(days=3))
     assert again == []
@@ -207,4 +206,79 @@ async def test_digest_lists_open_items_and_is_skipped_when_none(tmp_path: Path) 
     digest = [d for d in sent if d.kind == "digest"]
     assert len(digest) == 1
     assert [v.request.title for v in digest[0].digest] == ["Báo cáo tổng kết"]  # type: ignore[union-attr]
+    await db.close()
+
+
+async def test_a_moved_deadline_reminds_again_at_the_same_offset(tmp_path: Path) -> None:
+    db = await _cluster(tmp_path)
+    await _request(db, " | nhac=1d")
+    sent, _ = await _tick(db, DEADLINE - timedelta(days=1))
+    assert len(sent) == 1
+    moved_at = DEADLINE - timedelta(hours=20)
+    await requests.change_deadline(
+        db,
+        chat_id=CHAT,
+        request_id=1,
+        text="17:00 18/11/2022",
+        user_id=1,
+        is_group_admin=True,
+        now=moved_at,
+    )
+    # Nothing fires at once for the new deadline; the 1-day reminder comes again later.
+    assert (await _tick(db, moved_at))[0] == []
+    sent, _ = await _tick(db, DEADLINE + timedelta(days=2))
+    assert [[s.name for s in d.slots] for d in sent] == [["before:86400"]]
+    assert not sent[0].catch_up
+    await db.close()
+
+
+async def test_changing_the_default_offsets_does_not_fire_past_ones(tmp_path: Path) -> None:
+    db = await _cluster(tmp_path)
+    await _request(db)
+    changed_at = DEADLINE - timedelta(days=2)
+    await clusters.update_settings(
+        db, chat_id=CHAT, user_id=1, is_group_admin=True, now=changed_at, offsets_text="4d;6h"
+    )
+    assert (await _tick(db, changed_at))[0] == []
+    sent, _ = await _tick(db, DEADLINE - timedelta(hours=6))
+    assert [[s.name for s in d.slots] for d in sent] == [["before:21600"]]
+    await db.close()
+
+
+async def test_held_copies_keep_their_kind_and_are_dropped_for_closed_items(
+    tmp_path: Path,
+) -> None:
+    db = await _cluster(tmp_path)
+    await _request(db, " | nhac=1d")
+    late_evening = DEADLINE + timedelta(hours=5)  # 22:00: overdue noticed in quiet hours
+    sent, _ = await _tick(db, late_evening)
+    assert [(d.kind, d.private_due is not None) for d in sent] == [("overdue", True)]
+    morning = datetime(2022, 11, 16, 0, 0, tzinfo=UTC)
+    sent, _ = await _tick(db, morning)
+    held = [d for d in sent if d.kind == "private"]
+    assert [d.shown_kind for d in held] == ["overdue"]
+    # A second request, closed before the morning: its held copies are dropped.
+    await _request(db, " | nhac=19h")
+    await _tick(db, DEADLINE - timedelta(hours=19))
+    await requests.change_status(
+        db,
+        chat_id=CHAT,
+        request_id=2,
+        action="close",
+        user_id=1,
+        is_group_admin=True,
+        now=DEADLINE - timedelta(hours=18),
+    )
+    sent, _ = await _tick(db, morning - timedelta(days=1))
+    assert [d.view for d in sent if d.kind == "private" and d.item_id == 2] == [None]
+    await db.close()
+
+
+async def test_daily_reminders_go_on_after_sixty_days(tmp_path: Path) -> None:
+    db = await _cluster(tmp_path)
+    await _request(db)
+    await _tick(db, DEADLINE + timedelta(minutes=1))
+    day_70 = datetime(2023, 1, 24, 1, 0, tzinfo=UTC)  # 08:00, 70 days after
+    sent, _ = await _tick(db, day_70)
+    assert [[s.name for s in d.slots][-1] for d in sent] == ["daily:2023-01-24"]
     await db.close()
