@@ -79,7 +79,7 @@ async def test_reminders_through_restarts(api: LocalBotAPI, tmp_path: Path) -> N
         GROUP,
         f"/yeucau Báo cáo nhanh | {deadline:%H:%M %d/%m/%Y} | nhac={first}s;{second}s",
     )
-    await api.wait_for_message(chat_id=GROUP, contains="Yêu cầu báo cáo: Báo cáo nhanh")
+    request = await api.wait_for_message(chat_id=GROUP, contains="Yêu cầu báo cáo: Báo cáo nhanh")
     reminder = await api.wait_for_message(chat_id=GROUP, contains="⏰ Nhắc hạn", timeout=40)
     due_first = deadline - timedelta(seconds=first)
     assert reminder.date >= int(due_first.timestamp()) - 1  # not early
@@ -87,11 +87,17 @@ async def test_reminders_through_restarts(api: LocalBotAPI, tmp_path: Path) -> N
     assert "Các đơn vị chưa nộp: VSP, PVEP" in (reminder.plain or "")
     await api.wait_for_message(chat_id=DUC, contains="Đơn vị của anh/chị (PVEP) chưa nộp")
 
-    # Restart between the two reminders: the first is not sent again, the second comes.
+    # PVEP submits; then a restart between the two reminders: the first is not sent again,
+    # the second comes and names only the unit that still owes.
+    api.send_document(DUC, GROUP, "PVEP.pdf", b"%PDF pvep", reply_to=request.message_id)
+    await api.wait_for_message(chat_id=GROUP, contains="✅ Đã nhận báo cáo")
     assert await _stop_bot(process) == 0
     process = await _start_bot(api, tmp_path, log, env)
-    await api.wait_for_message(chat_id=GROUP, contains="⏰ Nhắc hạn", timeout=40)
+    second_reminder = await api.wait_for_message(chat_id=GROUP, contains="⏰ Nhắc hạn", timeout=40)
+    assert "Các đơn vị chưa nộp: VSP" in (second_reminder.plain or "")
+    assert "PVEP" not in (second_reminder.plain or "").split("\n")[1]
     assert len(_reminders(api, GROUP, "⏰ Nhắc hạn")) == 2
+    assert len(_reminders(api, DUC, "⏰ Nhắc hạn")) == 1
 
     # Stopped across the deadline: on start, one overdue notice and no stale reminder.
     assert await _stop_bot(process) == 0
@@ -107,7 +113,7 @@ async def test_reminders_through_restarts(api: LocalBotAPI, tmp_path: Path) -> N
     api.send_text(
         ADMIN, GROUP, f"/yeucau Báo cáo bổ sung | {later:%H:%M %d/%m/%Y} | nhac=1d;12h;2h"
     )
-    await api.wait_for_message(chat_id=GROUP, contains="Yêu cầu báo cáo: Báo cáo bổ sung")
+    extra = await api.wait_for_message(chat_id=GROUP, contains="Yêu cầu báo cáo: Báo cáo bổ sung")
     assert await _stop_bot(process) == 0
     now_shifted = datetime.now(UTC) + timedelta(seconds=offset["seconds"])
     shift(offset["seconds"] + (later - timedelta(hours=1) - now_shifted).total_seconds())
@@ -121,6 +127,21 @@ async def test_reminders_through_restarts(api: LocalBotAPI, tmp_path: Path) -> N
     # The morning's digest came with the restart (the clock crossed 08:00).
     digest = await api.wait_for_message(chat_id=GROUP, contains="📰", timeout=30)
     assert "Báo cáo bổ sung" in (digest.plain or "")
+
+    # The deadline moves three days later: the 2-hour reminder comes again before the new one.
+    api.press(ADMIN, GROUP, extra.message_id, extra.button("Đổi hạn"))
+    prompt = await api.wait_for_message(chat_id=GROUP, contains="hạn mới", timeout=60)
+    moved = later + timedelta(days=3)
+    api.send_text(ADMIN, GROUP, f"{moved:%H:%M %d/%m/%Y}", reply_to=prompt.message_id)
+    await api.wait_for_message(chat_id=GROUP, contains="được điều chỉnh thành", timeout=60)
+    assert await _stop_bot(process) == 0
+    now_shifted = datetime.now(UTC) + timedelta(seconds=offset["seconds"])
+    shift(offset["seconds"] + (moved - timedelta(hours=2) - now_shifted).total_seconds() + 5)
+    process = await _start_bot(api, tmp_path, log, env)
+    again = await api.wait_for_message(
+        chat_id=GROUP, contains="Báo cáo bổ sung” hết hạn", timeout=60
+    )
+    assert f"{moved:%d/%m/%Y}" in (again.plain or "")
 
     # Quiet hours now: a reminder's private copies wait for their end.
     shifted_now = (datetime.now(UTC) + timedelta(seconds=offset["seconds"])).astimezone(VN)
