@@ -279,6 +279,32 @@ async def bot_can_see_documents(context: BotContext, chat_id: int) -> bool:
     return member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
 
 
+LiveMessage = tuple[int, int | None, str, "InlineKeyboardMarkup | None"]
+
+
+def refresh_live(
+    context: BotContext, key: tuple[str, int], load: Callable[[], Awaitable[LiveMessage]]
+) -> None:
+    """Schedule a batched edit of a live message; `load` reads the latest state when it runs.
+
+    `load` returns (chat id, message id or None, text, keyboard).
+    """
+
+    async def render() -> None:
+        chat_id, message_id, text, markup = await load()
+        if message_id is None:
+            return
+        try:
+            await context.bot.edit_message_text(
+                text, chat_id=chat_id, message_id=message_id, reply_markup=markup
+            )
+        except BadRequest as exc:
+            # Unchanged text, or the message was deleted: nothing to fix here.
+            log.info("live message %s not edited: %s", key, exc)
+
+    context.deps.live.touch(key, render)
+
+
 async def edit_quietly(
     update: Update, text: str, reply_markup: InlineKeyboardMarkup | None = None
 ) -> None:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING
 
-from telegram import ForceReply
 from telegram.ext import CallbackQueryHandler
 
 from bot.i18n import translator
 from bot.services import confirmations as confirmation_service
-from bot.services import dialogues, membership
+from bot.services import membership
 from handlers import callback_data as cb
 from handlers.common import (
     BotApp,
@@ -23,12 +22,12 @@ from handlers.common import (
     require_chat,
     require_group,
     require_user,
-    send_private,
 )
-from handlers.dialogues import CONTINUATIONS, ask
+from handlers.dialogues import CONTINUATIONS, ask_person
 from handlers.requests import refresh
 
 if TYPE_CHECKING:
+    from babel.support import NullTranslations
     from telegram import Update
 
 
@@ -71,41 +70,28 @@ async def _ask_comment(update: Update, context: BotContext, chat_id: int, reques
     view, unit = await confirmation_service.check_can_answer(
         deps.db, chat_id=chat_id, request_id=request_id, user_id=user.id
     )
-    state: dict[str, object] = {"request_id": request_id, "chat_id": chat_id}
-    person = await membership.get_person(deps.db, user.id)
-    if person is not None and person.reachable:
-        # A comment can be long and is the unit's own business: ask for it privately.
-        _ = translator(private_locale(person, view.cluster.locale)).gettext
-        await dialogues.start_dialogue(
-            deps.db,
-            chat_id=user.id,
-            user_id=user.id,
-            kind="confirmation_comment",
-            now=deps.clock.now(),
-            state=state,
+    code, title = html.escape(unit.code), html.escape(view.request.title)
+
+    def private_question(t: NullTranslations) -> str:
+        _ = t.gettext
+        return _("Please write the comment of {code} on “{title}” in your next message.").format(
+            code=code, title=title
         )
-        prompt = await send_private(
-            context,
-            user.id,
-            _("Please write the comment of {code} on “{title}” in your next message.").format(
-                code=html.escape(unit.code), title=html.escape(view.request.title)
-            ),
-            ForceReply(),
-        )
-        if prompt is not None:
-            await dialogues.remember_prompt(deps.db, user.id, user.id, prompt.message_id)
-            return
-    _ = translator(view.cluster.locale).gettext
-    await ask(
+
+    def group_question(t: NullTranslations) -> str:
+        _ = t.gettext
+        return _(
+            "{who}, please reply to this message with the comment of {code} on “{title}”."
+        ).format(who=mention(user.id, user.full_name), code=code, title=title)
+
+    await ask_person(
         update,
         context,
         "confirmation_comment",
-        _("{who}, please reply to this message with the comment of {code} on “{title}”.").format(
-            who=mention(user.id, user.full_name),
-            code=html.escape(unit.code),
-            title=html.escape(view.request.title),
-        ),
-        state=state,
+        {"request_id": request_id, "chat_id": chat_id},
+        cluster_locale=view.cluster.locale,
+        private_question=private_question,
+        group_question=group_question,
     )
 
 

@@ -9,18 +9,22 @@ from telegram import ForceReply, InlineKeyboardMarkup
 from telegram.ext import MessageHandler, filters
 
 from bot.domain import InvalidInput
-from bot.services import dialogues
+from bot.i18n import translator
+from bot.services import dialogues, membership
 from handlers.common import (
     BotApp,
     BotContext,
     guarded,
     is_private,
+    private_locale,
     require_chat,
     require_message,
     require_user,
+    send_private,
 )
 
 if TYPE_CHECKING:
+    from babel.support import NullTranslations
     from telegram import Update
 
 # kind -> coroutine taking (update, context, answer text, dialogue state); filled by features.
@@ -57,6 +61,44 @@ async def ask(
     else:
         prompt = await context.bot.send_message(chat.id, question, reply_markup=markup)
     await dialogues.remember_prompt(deps.db, chat.id, user.id, prompt.message_id)
+
+
+async def ask_person(
+    update: Update,
+    context: BotContext,
+    kind: str,
+    state: dict[str, object],
+    *,
+    cluster_locale: str,
+    private_question: Callable[[NullTranslations], str],
+    group_question: Callable[[NullTranslations], str],
+) -> None:
+    """Ask the person privately when their chat with the bot is open, else in this chat.
+
+    Comments and names are the unit's own business and can be long: the private chat
+    keeps them out of the group when it can.
+    """
+    deps = context.deps
+    user = require_user(update)
+    person = await membership.get_person(deps.db, user.id)
+    if person is not None and person.reachable:
+        await dialogues.start_dialogue(
+            deps.db,
+            chat_id=user.id,
+            user_id=user.id,
+            kind=kind,
+            now=deps.clock.now(),
+            state=state,
+        )
+        locale = private_locale(person, cluster_locale)
+        prompt = await send_private(
+            context, user.id, private_question(translator(locale)), ForceReply()
+        )
+        if prompt is not None:
+            await dialogues.remember_prompt(deps.db, user.id, user.id, prompt.message_id)
+            return
+        await dialogues.cancel_dialogue(deps.db, user.id, user.id)
+    await ask(update, context, kind, group_question(translator(cluster_locale)), state=state)
 
 
 @guarded

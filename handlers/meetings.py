@@ -6,35 +6,35 @@ import html
 import logging
 from typing import TYPE_CHECKING
 
-from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.error import BadRequest
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.i18n import format_when, translator
 from bot.services import clusters as cluster_service
-from bot.services import dialogues, membership
 from bot.services import meetings as meeting_service
+from bot.services import membership
 from handlers import callback_data as cb
 from handlers.common import (
     BotApp,
     BotContext,
+    LiveMessage,
     command_text,
     guarded,
     mention,
     press_parts,
     private_locale,
+    refresh_live,
     reply,
     require_chat,
     require_group,
     require_message,
     require_user,
-    send_private,
     send_safe,
     sender_is_admin,
     tell_privately,
     translations,
 )
-from handlers.dialogues import CONTINUATIONS, ask
+from handlers.dialogues import CONTINUATIONS, ask, ask_person
 from handlers.reminders import wake as wake_reminders
 
 if TYPE_CHECKING:
@@ -121,24 +121,18 @@ def meeting_markup(view: MeetingView, t: NullTranslations) -> InlineKeyboardMark
 
 def refresh(context: BotContext, chat_id: int, meeting_id: int) -> None:
     """Edit the meeting's message in batches, showing the latest answers."""
-    deps = context.deps
 
-    async def render() -> None:
-        view = await meeting_service.get_meeting_view(deps.db, chat_id, meeting_id)
-        if view.meeting.message_id is None:
-            return
+    async def load() -> LiveMessage:
+        view = await meeting_service.get_meeting_view(context.deps.db, chat_id, meeting_id)
         t = translator(view.cluster.locale)
-        try:
-            await context.bot.edit_message_text(
-                render_meeting(view, t),
-                chat_id=view.cluster.chat_id,
-                message_id=view.meeting.message_id,
-                reply_markup=meeting_markup(view, t),
-            )
-        except BadRequest as exc:
-            log.info("meeting %s message not edited: %s", meeting_id, exc)
+        return (
+            view.cluster.chat_id,
+            view.meeting.message_id,
+            render_meeting(view, t),
+            meeting_markup(view, t),
+        )
 
-    deps.live.touch(("meeting", meeting_id), render)
+    refresh_live(context, ("meeting", meeting_id), load)
 
 
 async def _open(update: Update, context: BotContext, text: str) -> None:
@@ -221,41 +215,30 @@ async def _ask_attendees(
     update: Update, context: BotContext, view: MeetingView, code: str
 ) -> None:
     """Optionally ask who will attend, privately when possible."""
-    deps = context.deps
     user = require_user(update)
-    state: dict[str, object] = {"meeting_id": view.meeting.id, "chat_id": view.cluster.chat_id}
-    person = await membership.get_person(deps.db, user.id)
-    if person is not None and person.reachable:
-        _ = translator(private_locale(person, view.cluster.locale)).gettext
-        await dialogues.start_dialogue(
-            deps.db,
-            chat_id=user.id,
-            user_id=user.id,
-            kind="meeting_attendees",
-            now=deps.clock.now(),
-            state=state,
-        )
-        prompt = await send_private(
-            context,
-            user.id,
-            _(
-                "Who will attend “{title}” for {code}? Reply with the names (optional), for "
-                "example: <code>Ông Nguyễn Văn A – Phó Tổng giám đốc; Bà Trần Thị B</code>."
-            ).format(title=html.escape(view.meeting.title), code=html.escape(code)),
-            ForceReply(),
-        )
-        if prompt is not None:
-            await dialogues.remember_prompt(deps.db, user.id, user.id, prompt.message_id)
-        return
-    _ = translator(view.cluster.locale).gettext
-    await ask(
+    title, unit = html.escape(view.meeting.title), html.escape(code)
+
+    def private_question(t: NullTranslations) -> str:
+        _ = t.gettext
+        return _(
+            "Who will attend “{title}” for {code}? Reply with the names (optional), for "
+            "example: <code>Ông Nguyễn Văn A – Phó Tổng giám đốc; Bà Trần Thị B</code>."
+        ).format(title=title, code=unit)
+
+    def group_question(t: NullTranslations) -> str:
+        _ = t.gettext
+        return _(
+            "{who}, you may reply to this message with who will attend for {code} (optional)."
+        ).format(who=mention(user.id, user.full_name), code=unit)
+
+    await ask_person(
         update,
         context,
         "meeting_attendees",
-        _(
-            "{who}, you may reply to this message with who will attend for {code} (optional)."
-        ).format(who=mention(user.id, user.full_name), code=html.escape(code)),
-        state=state,
+        {"meeting_id": view.meeting.id, "chat_id": view.cluster.chat_id},
+        cluster_locale=view.cluster.locale,
+        private_question=private_question,
+        group_question=group_question,
     )
 
 

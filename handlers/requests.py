@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.error import BadRequest, TelegramError
+from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.domain import InvalidInput
@@ -21,11 +21,13 @@ from handlers import callback_data as cb
 from handlers.common import (
     BotApp,
     BotContext,
+    LiveMessage,
     command_text,
     edit_quietly,
     guarded,
     mention,
     press_parts,
+    refresh_live,
     require_chat,
     require_group,
     require_message,
@@ -168,25 +170,18 @@ def request_markup(view: RequestView, t: NullTranslations) -> InlineKeyboardMark
 
 def refresh(context: BotContext, chat_id: int, request_id: int) -> None:
     """Schedule an edit of the request's group message (batched, latest state)."""
-    deps = context.deps
 
-    async def render() -> None:
-        view = await request_service.get_view(deps.db, chat_id, request_id)
-        if view.request.message_id is None:
-            return
+    async def load() -> LiveMessage:
+        view = await request_service.get_view(context.deps.db, chat_id, request_id)
         t = translator(view.cluster.locale)
-        try:
-            await context.bot.edit_message_text(
-                render_request(view, t),
-                chat_id=view.cluster.chat_id,
-                message_id=view.request.message_id,
-                reply_markup=request_markup(view, t),
-            )
-        except BadRequest as exc:
-            # Unchanged text, or the message was deleted: nothing to fix here.
-            log.info("request %s message not edited: %s", request_id, exc)
+        return (
+            view.cluster.chat_id,
+            view.request.message_id,
+            render_request(view, t),
+            request_markup(view, t),
+        )
 
-    deps.live.touch(("request", request_id), render)
+    refresh_live(context, ("request", request_id), load)
 
 
 async def post_request(update: Update, context: BotContext, view: RequestView) -> None:
