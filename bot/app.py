@@ -21,7 +21,7 @@ from telegram.request import BaseRequest, HTTPXRequest, RequestData
 from bot.clock import Clock, FileClock, SystemClock
 from bot.deps import Deps
 from bot.i18n import N_, translator
-from bot.scheduler import job_forget_old_updates
+from bot.scheduler import job_forget_old_updates, job_remove_orphan_files
 from bot.services.submissions import remove_partial_downloads
 from db.connection import Database
 from handlers import register_all
@@ -138,6 +138,8 @@ def build_application(
                 first=60,
                 name="forget_updates",
             )
+            # Off the start-up path: walking the files can take a while on a large install.
+            app.job_queue.run_once(job_remove_orphan_files, when=30, name="orphan_files")
         # Requests recorded just before a crash may still lack their group message.
         schedule_missing_posts(app.job_queue, 1)
         # Reminders missed while the bot was down go out now, once; then the next is planned.

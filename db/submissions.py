@@ -119,3 +119,14 @@ async def update_review(
            WHERE id = ?""",
         (review, comment, reviewed_by, ts(now), submission_id),
     )
+
+
+async def list_stored_paths(conn: aiosqlite.Connection) -> set[tuple[int, int, str]]:
+    """Every (cluster id, request id, stored name) a recorded version points at."""
+    rows = await fetch_all(
+        conn,
+        """SELECT r.cluster_id, s.request_id, s.stored_name
+           FROM submissions s JOIN requests r ON r.id = s.request_id
+           WHERE s.stored_name IS NOT NULL""",
+    )
+    return {(r[0], r[1], r[2]) for r in rows}

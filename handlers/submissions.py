@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 import uuid
@@ -266,7 +267,9 @@ async def _download(context: BotContext, document: Document) -> tuple[Download |
         path.unlink(missing_ok=True)
         log.exception("could not write a downloaded submission")
         return None, "failed"
-    return Download(path=path, sha256=sha256_file(path), size=path.stat().st_size), "stored"
+    # Hashing up to 20 MB (or more with a local API) must not stall other handlers.
+    digest = await asyncio.to_thread(sha256_file, path)
+    return Download(path=path, sha256=digest, size=path.stat().st_size), "stored"
 
 
 async def submit(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
@@ -436,4 +438,35 @@ def remove_partial_downloads(files_dir: Path) -> int:
         for leftover in tmp.glob("*.part"):
             leftover.unlink(missing_ok=True)
             removed += 1
+    return removed
+
+
+async def remove_orphan_files(db: Database, files_dir: Path) -> int:
+    """Delete stored files no recorded version points at (a hard kill between move and COMMIT).
+
+    Only files older than a minute before the snapshot are considered: a submission being
+    recorded right now may have moved its file but not committed yet.
+    """
+    cutoff = time.time() - 60
+    async with db.read() as conn:
+        known = await submissions.list_stored_paths(conn)
+    # Walking the folders blocks: it runs in a thread, off the event loop.
+    return await asyncio.to_thread(_sweep, files_dir, known, cutoff)
+
+
+def _sweep(files_dir: Path, known: set[tuple[int, int, str]], cutoff: float) -> int:
+    removed = 0
+    if not files_dir.is_dir():
+        return 0
+    for cluster_dir in files_dir.iterdir():
+        if not cluster_dir.is_dir() or not cluster_dir.name.isdigit():
+            continue  # e.g. tmp/
+        for request_dir in cluster_dir.iterdir():
+            if not request_dir.is_dir() or not request_dir.name.isdigit():
+                continue
+            for stored in request_dir.iterdir():
+                key = (int(cluster_dir.name), int(request_dir.name), stored.name)
+                if stored.is_file() and key not in known and stored.stat().st_mtime < cutoff:
+                    stored.unlink()
+                    removed += 1
     return removed

@@ -97,3 +97,33 @@ async def test_a_replayed_update_records_one_version_and_leaves_no_temp_file(
         assert (await cur.fetchone())[0] == 1  # type: ignore[index]
     assert sorted(p.name for p in (tmp_path / "files" / "1" / "1").iterdir()) == ["PVEP_v1.pdf"]
     await db.close()
+
+
+async def test_orphan_files_are_removed_and_recorded_ones_kept(tmp_path: Path) -> None:
+    import os
+
+    from bot.services.submissions import remove_orphan_files
+
+    db, candidate = await _seed(tmp_path)
+    document = Document("BQAC1", "AgAD1", "PVEP.pdf", "application/pdf", 9)
+    await record_submission(
+        db,
+        files_dir=tmp_path / "files",
+        candidate=candidate,
+        document=document,
+        download=_download(tmp_path, b"%PDF v1 x"),
+        storage="stored",
+        user_id=3,
+        now=NOW,
+    )
+    folder = tmp_path / "files" / "1" / "1"
+    orphan = folder / "PVEP_v2.docx"  # a hard kill after the move, before COMMIT
+    orphan.write_bytes(b"half")
+    fresh = folder / "PVEP_v3.pdf"  # being recorded right now
+    fresh.write_bytes(b"new")
+    old = 1_000_000_000
+    for path in (orphan, folder / "PVEP_v1.pdf"):
+        os.utime(path, (old, old))
+    assert await remove_orphan_files(db, tmp_path / "files") == 1
+    assert sorted(p.name for p in folder.iterdir()) == ["PVEP_v1.pdf", "PVEP_v3.pdf"]
+    await db.close()
