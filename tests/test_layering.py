@@ -31,7 +31,18 @@ def _files(*parts: str) -> list[Path]:
 @pytest.mark.parametrize(
     "path",
     _files("bot", "services")
-    + [ROOT / "bot" / n for n in ("domain.py", "dates.py", "options.py", "files.py", "live.py")],
+    + [
+        ROOT / "bot" / n
+        for n in (
+            "domain.py",
+            "dates.py",
+            "options.py",
+            "files.py",
+            "live.py",
+            "schedule.py",
+            "tally.py",
+        )
+    ],
     ids=lambda p: str(p.relative_to(ROOT)),
 )
 def test_domain_and_services_never_import_telegram(path: Path) -> None:
