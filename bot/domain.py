@@ -375,3 +375,33 @@ class UnknownMeeting(DomainError):
     """No such meeting in this cluster."""
 
     code = "unknown_meeting"
+
+
+class UnknownPoll(DomainError):
+    """No such poll in this cluster."""
+
+    code = "unknown_poll"
+
+
+class PollClosed(DomainError):
+    """The poll is closed (or its time is over): no more ballots."""
+
+    code = "poll_closed"
+
+
+class NotOnRoll(DomainError):
+    """The person is not the voter of any unit on this poll's roll."""
+
+    code = "not_on_roll"
+
+
+class AlreadyVoted(DomainError):
+    """The unit has cast its secret ballot; like paper, it is final."""
+
+    code = "already_voted"
+
+
+class BallotRefused(DomainError):
+    """The marks break the poll's rules; `details['reason']` is the tally's error code."""
+
+    code = "ballot_refused"

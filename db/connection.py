@@ -19,6 +19,8 @@ PRAGMAS = (
     "PRAGMA journal_mode = WAL",
     "PRAGMA busy_timeout = 5000",
     "PRAGMA synchronous = NORMAL",
+    # Freed pages are zeroed: a deleted draft or an old ballot page leaves no trace.
+    "PRAGMA secure_delete = ON",
 )
 
 
@@ -51,6 +53,15 @@ class Database:
         """Close the connection after the running unit of work ends."""
         async with self._lock:
             await self._conn.close()
+
+    async def checkpoint(self) -> None:
+        """Fold the write-ahead log into the database and empty it.
+
+        Called after a secret ballot: the log keeps recent transactions in commit order,
+        which could otherwise tie a ballot to the unit marked as having voted with it.
+        """
+        async with self._lock:
+            await self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[aiosqlite.Connection]:

@@ -1,0 +1,137 @@
+"""Polls, their frozen voter roll, open ballots and unlinkable secret ballots."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import TYPE_CHECKING, Any
+
+from db.util import execute, fetch_all, fetch_one, insert, ts
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    import aiosqlite
+
+_SELECT = """SELECT id, cluster_id, title, closes_at, status, candidates, candidate_units, ranked,
+                    max_choices, threshold, quorum, self_vote, secret, close_when_all,
+                    message_id, created_by, created_at, closed_at FROM polls"""
+
+
+async def get_poll_row(
+    conn: aiosqlite.Connection, poll_id: int, cluster_id: int | None = None
+) -> aiosqlite.Row | None:
+    """Return a poll's row (of this cluster, when given)."""
+    if cluster_id is None:
+        return await fetch_one(conn, _SELECT + " WHERE id = ?", (poll_id,))
+    return await fetch_one(
+        conn, _SELECT + " WHERE id = ? AND cluster_id = ?", (poll_id, cluster_id)
+    )
+
+
+async def list_open_poll_rows(conn: aiosqlite.Connection) -> list[aiosqlite.Row]:
+    """Every open poll (the closing schedule walks them)."""
+    return await fetch_all(conn, _SELECT + " WHERE status = 'open' ORDER BY closes_at, id")
+
+
+async def insert_poll(conn: aiosqlite.Connection, **values: Any) -> int:
+    """Store a new open poll; return its id."""
+    values = dict(values)
+    values["candidates"] = json.dumps(values["candidates"], ensure_ascii=False)
+    values["candidate_units"] = json.dumps(values["candidate_units"])
+    values["closes_at"] = ts(values["closes_at"])
+    values["created_at"] = ts(values["created_at"])
+    return await insert(
+        conn,
+        """INSERT INTO polls (cluster_id, title, closes_at, candidates, candidate_units, ranked,
+               max_choices, threshold, quorum, self_vote, secret, close_when_all, created_by,
+               created_at)
+           VALUES (:cluster_id, :title, :closes_at, :candidates, :candidate_units, :ranked,
+               :max_choices, :threshold, :quorum, :self_vote, :secret, :close_when_all,
+               :created_by, :created_at)""",
+        values,
+    )
+
+
+async def insert_roll(
+    conn: aiosqlite.Connection, poll_id: int, roll: list[tuple[int, int | None]]
+) -> None:
+    """Freeze the voter roll: (unit id, voter user id) per unit."""
+    await conn.executemany(
+        "INSERT INTO poll_roll (poll_id, unit_id, voter_user_id) VALUES (?, ?, ?)",
+        [(poll_id, unit_id, voter) for unit_id, voter in roll],
+    )
+
+
+async def list_roll(
+    conn: aiosqlite.Connection, poll_id: int
+) -> list[tuple[int, int | None, bool]]:
+    """(unit id, voter user id, has voted) for each unit on the roll."""
+    rows = await fetch_all(
+        conn,
+        """SELECT unit_id, voter_user_id, has_voted FROM poll_roll
+           WHERE poll_id = ? ORDER BY unit_id""",
+        (poll_id,),
+    )
+    return [(r[0], r[1], bool(r[2])) for r in rows]
+
+
+async def mark_voted(conn: aiosqlite.Connection, poll_id: int, unit_id: int) -> bool:
+    """Note that a unit has voted; False if it already had."""
+    changed = await execute(
+        conn,
+        "UPDATE poll_roll SET has_voted = 1 WHERE poll_id = ? AND unit_id = ? AND has_voted = 0",
+        (poll_id, unit_id),
+    )
+    return changed == 1
+
+
+async def upsert_open_ballot(
+    conn: aiosqlite.Connection, poll_id: int, unit_id: int, marks: tuple[int, ...]
+) -> None:
+    """Record or replace a unit's open ballot."""
+    await execute(
+        conn,
+        """INSERT INTO open_ballots (poll_id, unit_id, marks) VALUES (?, ?, ?)
+           ON CONFLICT (poll_id, unit_id) DO UPDATE SET marks = excluded.marks""",
+        (poll_id, unit_id, json.dumps(list(marks))),
+    )
+
+
+async def insert_secret_ballot(
+    conn: aiosqlite.Connection, poll_id: int, marks: tuple[int, ...]
+) -> None:
+    """Store a secret ballot under a random key: no unit, no user, no time, no order."""
+    await execute(
+        conn,
+        "INSERT INTO secret_ballots (poll_id, token, marks) VALUES (?, ?, ?)",
+        (poll_id, secrets.token_bytes(16), json.dumps(list(marks))),
+    )
+
+
+async def list_ballot_marks(
+    conn: aiosqlite.Connection, poll_id: int, secret: bool
+) -> list[tuple[int, ...]]:
+    """Every ballot's marks (secret ones in their random key order)."""
+    table_query = (
+        "SELECT marks FROM secret_ballots WHERE poll_id = ? ORDER BY token"
+        if secret
+        else "SELECT marks FROM open_ballots WHERE poll_id = ? ORDER BY unit_id"
+    )
+    rows = await fetch_all(conn, table_query, (poll_id,))
+    return [tuple(json.loads(r[0])) for r in rows]
+
+
+async def close_poll(conn: aiosqlite.Connection, poll_id: int, now: datetime) -> bool:
+    """Close an open poll; False if it already was."""
+    changed = await execute(
+        conn,
+        "UPDATE polls SET status = 'closed', closed_at = ? WHERE id = ? AND status = 'open'",
+        (ts(now), poll_id),
+    )
+    return changed == 1
+
+
+async def update_poll_message(conn: aiosqlite.Connection, poll_id: int, message_id: int) -> None:
+    """Remember the group message that shows the poll."""
+    await execute(conn, "UPDATE polls SET message_id = ? WHERE id = ?", (message_id, poll_id))

@@ -1,0 +1,185 @@
+"""Nomination polls without Telegram: roll, ballots, secrecy in the database, closing."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.domain import AlreadyVoted, BallotRefused, InvalidInput, NotOnRoll, PollClosed
+from bot.services import clusters, membership, polls
+from bot.services.membership import PersonInfo
+from db.connection import Database
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+NOW = datetime(2022, 11, 20, 3, 0, tzinfo=UTC)
+CHAT = -1001500000001
+TITLE = "Bình xét đề nghị Cờ thi đua của Tập đoàn năm 2022"
+VOTERS = {"VSP": 1002, "PVEP": 1003, "RVP": 1004, "GPV": 1005}
+
+
+async def _cluster(tmp_path: Path) -> Database:
+    db = await Database.open(tmp_path / "bot.sqlite3")
+    await clusters.setup_cluster(
+        db,
+        chat_id=CHAT,
+        text="Cụm thi đua số 1 | 2022",
+        user_id=1,
+        is_group_admin=True,
+        locale="vi",
+        tz=ZoneInfo("Asia/Ho_Chi_Minh"),
+        now=NOW,
+    )
+    await clusters.add_units(
+        db,
+        chat_id=CHAT,
+        text="VSP Vietsovpetro\nPVEP Tổng công ty Thăm dò khai thác Dầu khí\n"
+        "RVP Công ty TNHH Liên doanh Rusvietpetro\nGPV Công ty TNHH Gazpromviet",
+        user_id=1,
+        is_group_admin=True,
+        now=NOW,
+    )
+    await clusters.update_settings(
+        db, chat_id=CHAT, user_id=1, is_group_admin=True, now=NOW, join_policy="open"
+    )
+    for unit_id, user_id in enumerate(VOTERS.values(), start=1):
+        await membership.request_join(
+            db,
+            chat_id=CHAT,
+            unit_id=unit_id,
+            info=PersonInfo(user_id, f"Người {unit_id}"),
+            now=NOW,
+        )
+    return db
+
+
+async def _open(db: Database, options: str = "") -> int:
+    view = await polls.open_poll(
+        db,
+        chat_id=CHAT,
+        text=f"{TITLE} | 17:00 25/11/2022{options}",
+        user_id=1,
+        is_group_admin=True,
+        now=NOW,
+    )
+    return view.poll.id
+
+
+async def test_seed_secret_poll_counts_and_closes(tmp_path: Path) -> None:
+    db = await _cluster(tmp_path)
+    poll_id = await _open(db, " | du_tat_ca=co")
+    view = await polls.get_poll_view(db, poll_id)
+    assert [(e.unit.code, e.voter_user_id) for e in view.roll] == list(VOTERS.items())
+    assert view.poll.secret
+    # VSP (index 0) gets three votes; VSP itself votes for PVEP (no self-vote).
+    for code, choice in (("VSP", 1), ("PVEP", 0), ("RVP", 0), ("GPV", 0)):
+        await polls.cast(db, poll_id=poll_id, user_id=VOTERS[code], marks=(choice,), now=NOW)
+    due, _ = await polls.polls_to_close(db, NOW)
+    assert due == [poll_id]  # everyone voted and du_tat_ca=co
+    closed = await polls.close(db, poll_id=poll_id, now=NOW)
+    assert closed is not None
+    _view, result = closed
+    assert (result.cast, result.quorum_met) == (4, True)
+    assert [(c.name, c.score, c.passed) for c in result.candidates[:2]] == [
+        ("VSP", 3, True),
+        ("PVEP", 1, False),
+    ]
+    assert await polls.close(db, poll_id=poll_id, now=NOW) is None  # closed once
+    await db.close()
+
+
+async def test_refusals_change_nothing(tmp_path: Path) -> None:
+    db = await _cluster(tmp_path)
+    poll_id = await _open(db)
+    with pytest.raises(NotOnRoll):
+        await polls.cast(db, poll_id=poll_id, user_id=9999, marks=(0,), now=NOW)
+    with pytest.raises(BallotRefused):  # self-vote
+        await polls.cast(db, poll_id=poll_id, user_id=VOTERS["VSP"], marks=(0,), now=NOW)
+    with pytest.raises(BallotRefused):  # two marks, choose 1
+        await polls.cast(db, poll_id=poll_id, user_id=VOTERS["PVEP"], marks=(0, 2), now=NOW)
+    await polls.cast(db, poll_id=poll_id, user_id=VOTERS["PVEP"], marks=(0,), now=NOW)
+    with pytest.raises(AlreadyVoted):  # a cast secret ballot is final
+        await polls.cast(db, poll_id=poll_id, user_id=VOTERS["PVEP"], marks=(2,), now=NOW)
+    with pytest.raises(PollClosed):
+        await polls.cast(
+            db, poll_id=poll_id, user_id=VOTERS["RVP"], marks=(0,), now=NOW + timedelta(days=6)
+        )
+    view = await polls.get_poll_view(db, poll_id)
+    assert view.turnout == 1
+    await db.close()
+
+
+async def test_open_poll_ballots_can_change_until_closing(tmp_path: Path) -> None:
+    db = await _cluster(tmp_path)
+    poll_id = await _open(db, " | bi_mat=khong | chon=2")
+    await polls.cast(db, poll_id=poll_id, user_id=VOTERS["RVP"], marks=(0, 1), now=NOW)
+    await polls.cast(db, poll_id=poll_id, user_id=VOTERS["RVP"], marks=(3,), now=NOW)
+    closed = await polls.close(db, poll_id=poll_id, now=NOW)
+    assert closed is not None
+    assert {c.name: c.score for c in closed[1].candidates} == {
+        "VSP": 0,
+        "PVEP": 0,
+        "RVP": 0,
+        "GPV": 1,
+    }
+    await db.close()
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        (" | nguong=120", "threshold"),
+        (" | chon=9", "choices"),
+        (" | bi_mat=có lẽ", "option"),
+        (" | ung_vien=", "option"),
+    ],
+)
+async def test_bad_poll_options_are_refused(tmp_path: Path, options: str, field: str) -> None:
+    db = await _cluster(tmp_path)
+    with pytest.raises(InvalidInput) as caught:
+        await _open(db, options)
+    assert caught.value.details["field"] == field
+    await db.close()
+
+
+async def test_secret_ballots_cannot_be_linked_to_units_with_full_database_access(
+    tmp_path: Path,
+) -> None:
+    """Cast in a known order with distinct choices, then look at everything stored."""
+    db = await _cluster(tmp_path)
+    poll_id = await _open(db, " | ung_vien=Nguyễn Văn Hùng; Trần Thị Mai; Lê Văn Nam; Phạm Thu")
+    order = [("GPV", 3), ("VSP", 0), ("RVP", 2), ("PVEP", 1)]
+    for code, choice in order:
+        await polls.cast(db, poll_id=poll_id, user_id=VOTERS[code], marks=(choice,), now=NOW)
+    await db.close()
+    path = tmp_path / "bot.sqlite3"
+    # The write-ahead log was emptied after each ballot: no commit order survives there.
+    wal = tmp_path / "bot.sqlite3-wal"
+    assert not wal.exists() or wal.stat().st_size == 0
+    with sqlite3.connect(path) as conn:
+        columns = [r[1] for r in conn.execute("PRAGMA table_info(secret_ballots)")]
+        assert columns == ["poll_id", "token", "marks"]  # no unit, user or time
+        without_rowid = conn.execute(
+            "SELECT sql FROM sqlite_master WHERE name = 'secret_ballots'"
+        ).fetchone()[0]
+        assert "WITHOUT ROWID" in without_rowid
+        stored = [r[0] for r in conn.execute("SELECT marks FROM secret_ballots")]
+        assert sorted(stored) == ["[0]", "[1]", "[2]", "[3]"]
+        # The roll says only who voted, with no time or order.
+        roll = conn.execute(
+            "SELECT unit_id, has_voted FROM poll_roll WHERE poll_id = ? ORDER BY unit_id",
+            (poll_id,),
+        ).fetchall()
+        assert roll == [(1, 1), (2, 1), (3, 1), (4, 1)]
+        # No journal entry per ballot: nothing else says when each unit voted.
+        actions = [r[0] for r in conn.execute("SELECT action FROM audit_log")]
+        assert actions.count("poll") == 1
+        assert not [
+            a for a in actions if a not in ("setup", "add_unit", "settings", "join", "poll")
+        ]
+        assert conn.execute("SELECT COUNT(*) FROM open_ballots").fetchone()[0] == 0
