@@ -183,3 +183,32 @@ async def test_secret_ballots_cannot_be_linked_to_units_with_full_database_acces
             a for a in actions if a not in ("setup", "add_unit", "settings", "join", "poll")
         ]
         assert conn.execute("SELECT COUNT(*) FROM open_ballots").fetchone()[0] == 0
+
+
+async def test_minutes_document_carries_the_numbers(tmp_path: Path) -> None:
+    import io
+
+    from docx import Document as read_docx
+
+    from bot.minutes import build_minutes
+
+    db = await _cluster(tmp_path)
+    poll_id = await _open(db)
+    for code, choice in (("VSP", 1), ("PVEP", 0), ("RVP", 0), ("GPV", 0)):
+        await polls.cast(db, poll_id=poll_id, user_id=VOTERS[code], marks=(choice,), now=NOW)
+    closed = await polls.close(db, poll_id=poll_id, now=NOW)
+    assert closed is not None
+    view, result = closed
+    data = build_minutes(view.cluster, view, result, NOW, ZoneInfo("Asia/Ho_Chi_Minh"))
+    document = read_docx(io.BytesIO(data))
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "BIÊN BẢN KIỂM PHIẾU" in text
+    assert f"Về việc: {TITLE}" in text
+    assert "Tổng số đơn vị có quyền bỏ phiếu: 4 (VSP, PVEP, RVP, GPV)." in text
+    assert "Số phiếu thu về: 4 (100%); số phiếu hợp lệ: 4; số phiếu trắng: 0." in text
+    assert "Kết luận: ứng viên đạt tỷ lệ theo quy định: VSP." in text
+    rows = [[c.text for c in row.cells] for row in document.tables[0].rows]
+    assert rows[0] == ["STT", "Ứng viên", "Số phiếu", "Tỷ lệ", "Kết quả"]
+    assert rows[1] == ["1", "VSP", "3", "75%", "Đạt"]
+    assert rows[2] == ["2", "PVEP", "1", "25%", "Không đạt"]
+    await db.close()
