@@ -51,6 +51,7 @@ GROUP_COMMANDS = (
     ("request", N_("Open a report request")),
     ("confirm", N_("Ask the units to confirm")),
     ("meeting", N_("Schedule a meeting")),
+    ("poll", N_("Open a nomination vote")),
     ("invite", N_("Invitation link for a unit")),
     ("voter", N_("Who casts a unit's vote")),
     ("settings", N_("Cluster settings")),

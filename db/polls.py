@@ -135,3 +135,15 @@ async def close_poll(conn: aiosqlite.Connection, poll_id: int, now: datetime) ->
 async def update_poll_message(conn: aiosqlite.Connection, poll_id: int, message_id: int) -> None:
     """Remember the group message that shows the poll."""
     await execute(conn, "UPDATE polls SET message_id = ? WHERE id = ?", (message_id, poll_id))
+
+
+async def list_open_ballots(
+    conn: aiosqlite.Connection, poll_id: int
+) -> list[tuple[int, tuple[int, ...]]]:
+    """(unit id, marks) of every open ballot of a poll."""
+    rows = await fetch_all(
+        conn,
+        "SELECT unit_id, marks FROM open_ballots WHERE poll_id = ? ORDER BY unit_id",
+        (poll_id,),
+    )
+    return [(r[0], tuple(json.loads(r[1]))) for r in rows]

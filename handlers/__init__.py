@@ -12,6 +12,7 @@ from handlers import (
     group,
     meetings,
     membership,
+    polls,
     requests,
     start,
     submissions,
@@ -36,6 +37,7 @@ def register_all(app: BotApp) -> None:
     submissions.register(app)
     confirmations.register(app)
     meetings.register(app)
+    polls.register(app)
     group.register(app)
     # group 1: answers to guided dialogues (plain text that no command took)
     dialogues.register(app)

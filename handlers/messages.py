@@ -118,6 +118,21 @@ def _invalid_input(exc: domain.DomainError, t: NullTranslations) -> str:
             "The quiet hours “{value}” could not be read. Write them like "
             "<code>21:00-07:00</code>."
         ).format(value=html.escape(str(d.get("value", ""))))
+    if field == "poll_args":
+        return _(
+            "Please write the title and the closing time, separated by “|”, then any options, "
+            "for example:\n<code>/poll Bình xét đề nghị Cờ thi đua của Tập đoàn năm 2022 | "
+            "17:00 25/11/2022 | nguong=50</code>\nOptions: chon=N, xep_hang=co, nguong=%, "
+            "tu_bau=co|khong, bi_mat=co|khong, du_tat_ca=co, ung_vien=A;B;C, dai_bieu=%."
+        )
+    if field in ("threshold", "quorum"):
+        return _("“{value}” is not a percentage between 0 and 100.").format(
+            value=html.escape(str(d.get("value", "")))
+        )
+    if field == "choices":
+        return _("chon= must be a number of marks between 1 and the number of candidates.")
+    if field in ("candidates", "candidates_many"):
+        return _("Please list between 1 and 30 candidates after ung_vien=, separated by “;”.")
     if field == "offsets":
         return _(
             "The reminder times “{value}” could not be read. Write them like "
@@ -242,6 +257,23 @@ def render_error(exc: domain.DomainError, t: NullTranslations) -> str:
         return _("The meeting “{title}” has started or is over; answers are closed.").format(
             title=title
         )
+    if isinstance(exc, domain.UnknownPoll):
+        return _("This vote no longer exists.")
+    if isinstance(exc, domain.PollClosed):
+        return _("Voting on “{title}” is closed.").format(
+            title=html.escape(str(d.get("title", "")))
+        )
+    if isinstance(exc, domain.NotOnRoll):
+        return _("You are not the voter of any unit for this vote.")
+    if isinstance(exc, domain.AlreadyVoted):
+        return _("Your unit has already cast its secret ballot; it cannot be changed.")
+    if isinstance(exc, domain.BallotRefused):
+        reasons = {
+            "too_many": _("Too many candidates marked for the rules of this vote."),
+            "self_vote": _("A unit may not vote for itself in this vote."),
+            "incomplete_ranking": _("Please rank every candidate before casting."),
+        }
+        return reasons.get(str(d.get("reason")), _("This ballot does not follow the rules."))
     if isinstance(exc, domain.InviteInvalid):
         return _(
             "This invitation link is no longer valid (it works once and expires after 7 days). "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,10 @@ SAFETY_INTERVAL = timedelta(minutes=10)
 # 1 s): a busy loop must never make a reminder disappear, so there is no grace limit.
 JOB_KWARGS = {"misfire_grace_time": None, "coalesce": True}
 _tick_lock = asyncio.Lock()
+# Other schedules riding on the same tick (poll closing): each takes (context, now) and
+# returns its next instant.
+TickHook = Callable[["CallbackContext[Any, Any, Any, Any]", datetime], Awaitable[datetime | None]]
+TICK_HOOKS: list[TickHook] = []
 
 
 def _codes(units: object) -> str:
@@ -210,6 +215,10 @@ async def job_tick(context: CallbackContext[Any, Any, Any, Any]) -> None:
                 retry = await _handle(context, deps, due, now)
                 if retry is not None:
                     next_at = retry if next_at is None else min(next_at, retry)
+            for hook in TICK_HOOKS:
+                hook_next = await hook(context, now)
+                if hook_next is not None:
+                    next_at = hook_next if next_at is None else min(next_at, hook_next)
     except Exception:
         # Whatever went wrong, the next wake-up must still be planned.
         log.exception("reminder tick failed")

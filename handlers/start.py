@@ -27,6 +27,8 @@ from handlers.common import (
     send_safe,
     translations,
 )
+from handlers.polls import START_PREFIX as POLL_PREFIX
+from handlers.polls import show_ballot
 
 if TYPE_CHECKING:
     from telegram import Update, User
@@ -76,6 +78,9 @@ async def cmd_start(update: Update, context: BotContext) -> None:
     payload = command_text(update.effective_message) if update.effective_message else ""
     if is_private(update) and payload.startswith(INVITE_PREFIX):
         await _redeem(update, context, payload)
+        return
+    if is_private(update) and payload.startswith(POLL_PREFIX) and payload[5:].isdigit():
+        await show_ballot(update, context, int(payload[5:]))
         return
     await cmd_help(update, context)
 

@@ -86,6 +86,11 @@ class PollView:
     roll: tuple[RollEntry, ...]
 
     @property
+    def tz(self) -> ZoneInfo:
+        """The cluster's time zone."""
+        return ZoneInfo(self.cluster.tz)
+
+    @property
     def turnout(self) -> int:
         """How many units have voted."""
         return sum(1 for entry in self.roll if entry.has_voted)
@@ -179,6 +184,8 @@ async def open_poll(
             names = [clean_text(n)[:MAX_CANDIDATE] for n in split_list(options["ung_vien"])]
             if len(names) < 1:
                 raise InvalidInput(field="candidates")
+            if len(names) > MAX_CANDIDATES:
+                raise InvalidInput(field="candidates_many", limit=MAX_CANDIDATES)
             candidate_units: list[int | None] = [None] * len(names)
         else:
             names = [u.code for u in all_units]
@@ -351,3 +358,56 @@ async def polls_to_close(db: Database, now: datetime) -> tuple[list[int], dateti
             elif next_at is None or poll.closes_at < next_at:
                 next_at = poll.closes_at
     return due, next_at
+
+
+MAX_CANDIDATES = 30  # a ballot's draft travels in 64-byte button payloads
+
+
+@dataclass(frozen=True)
+class BallotContext:
+    """What a voter needs to fill a ballot: the poll, their unit and its own candidate."""
+
+    view: PollView
+    unit: Unit
+    own_candidate: int | None
+    has_voted: bool
+
+
+async def ballot_context(
+    db: Database, *, poll_id: int, user_id: int, now: datetime
+) -> BallotContext:
+    """Check the person may vote in this poll now, and return what the ballot shows."""
+    view = await get_poll_view(db, poll_id)
+    poll = view.poll
+    if not poll.is_open or now >= poll.closes_at:
+        raise PollClosed(title=poll.title)
+    entry = next((e for e in view.roll if e.voter_user_id == user_id), None)
+    if entry is None:
+        raise NotOnRoll(title=poll.title)
+    if poll.secret and entry.has_voted:
+        raise AlreadyVoted(title=poll.title)
+    own = next((i for i, u in enumerate(poll.candidate_units) if u == entry.unit.id), None)
+    return BallotContext(view, entry.unit, own, entry.has_voted)
+
+
+async def current_open_marks(db: Database, *, poll_id: int, unit_id: int) -> tuple[int, ...]:
+    """The unit's current ballot in an open poll (empty if none)."""
+    async with db.read() as conn:
+        for unit, marks in await polls.list_open_ballots(conn, poll_id):
+            if unit == unit_id:
+                return marks
+    return ()
+
+
+async def result_of(db: Database, poll_id: int) -> tuple[PollView, Result]:
+    """Count a closed poll again (it stays on record and can be shown any time)."""
+    view = await get_poll_view(db, poll_id)
+    async with db.read() as conn:
+        marks = await polls.list_ballot_marks(conn, poll_id, view.poll.secret)
+    return view, tally(view.poll.rules, [Ballot(m) for m in marks], roll_size=len(view.roll))
+
+
+async def remember_poll_message(db: Database, poll_id: int, message_id: int) -> None:
+    """Store the group message that shows the poll."""
+    async with db.transaction() as conn:
+        await polls.update_poll_message(conn, poll_id, message_id)

@@ -1,0 +1,125 @@
+"""Nomination polls through real updates: secret ballots in private, open buttons, results."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from handlers.reminders import job_tick
+from tests.fakes import markup_buttons
+from tests.handlers.test_reports import seed_with_liaisons
+from tests.harness import Harness
+from tests.updates import ADMIN, DUC_PVEP, GROUP_ID, HA_VSP, LAN_GPV, OUTSIDER, TUAN_RVP
+
+POLL = "Bình xét đề nghị Cờ thi đua của Tập đoàn năm 2022 | 17:00 25/10/2022"
+VOTERS = {"VSP": HA_VSP, "PVEP": DUC_PVEP, "RVP": TUAN_RVP, "GPV": LAN_GPV}
+
+
+async def _vote_privately(h: Harness, person: object, choice: str) -> None:
+    """Open the ballot from the deep link, mark one candidate, review and cast."""
+    chat = person.id  # type: ignore[attr-defined]
+    await h.say(person, "/start", chat_id=chat)
+    await h.say(person, "/start poll_1", chat_id=chat)
+    ballot = h.request.sent(chat)[-1]
+    await h.press(
+        person,
+        dict((t.split(" ", 1)[1], d) for t, d in markup_buttons(ballot) if " " in t)[choice],
+        chat_id=chat,
+    )
+    # The last button casts ("Gửi phiếu", or "Cast" for those who read English).
+    review = markup_buttons(h.request.sent(chat)[-1])[-1][1]
+    await h.press(person, review, chat_id=chat)
+    cast = markup_buttons(h.request.sent(chat)[-1])[0][1]
+    await h.press(person, cast, chat_id=chat)
+
+
+async def test_secret_poll_from_opening_to_minutes(harness: Harness) -> None:
+    await seed_with_liaisons(harness)
+    await harness.say(ADMIN, "/start", chat_id=ADMIN.id)
+    await harness.say(HA_VSP, f"/binhchon {POLL} | du_tat_ca=co")
+    message = [c for c in harness.request.sent(GROUP_ID) if c.endpoint == "sendMessage"][-1]
+    text = message.params["text"]
+    assert "🗳 <b>Bình xét: Bình xét đề nghị Cờ thi đua của Tập đoàn năm 2022</b>" in text
+    assert "Mỗi đơn vị 1 phiếu, chọn tối đa 1; không tự bầu; đạt khi ≥ 50% tổng số đơn vị" in text
+    assert "bỏ phiếu kín" in text
+    assert "Đã bỏ phiếu: 0/4 đơn vị" in text
+    link = message.params["reply_markup"]["inline_keyboard"][0][0]
+    assert link["url"] == "https://t.me/cum_thi_dua_bot?start=poll_1"
+    # The ballot hides one's own unit.
+    await harness.say(HA_VSP, "/start", chat_id=HA_VSP.id)
+    await harness.say(HA_VSP, "/start poll_1", chat_id=HA_VSP.id)
+    labels = [t for t, _ in markup_buttons(harness.request.sent(HA_VSP.id)[-1])]
+    assert labels == ["☐ PVEP", "☐ RVP", "☐ GPV", "Gửi phiếu"]
+    await _vote_privately(harness, HA_VSP, "PVEP")
+    assert "Bot đã nhận phiếu bầu" in harness.request.last_text(HA_VSP.id)
+    assert "Đã bỏ phiếu: 1/4 đơn vị" in harness.request.last_text(GROUP_ID)
+    # A second ballot of the same unit is refused; an outsider is not on the roll.
+    await harness.say(HA_VSP, "/start poll_1", chat_id=HA_VSP.id)
+    assert "đã gửi phiếu kín" in harness.request.last_sent(HA_VSP.id)
+    await harness.say(OUTSIDER, "/start poll_1", chat_id=OUTSIDER.id)
+    assert "không phải người bỏ phiếu" in harness.request.last_sent(OUTSIDER.id)
+    for code in ("PVEP", "RVP", "GPV"):
+        await _vote_privately(harness, VOTERS[code], "VSP")
+    await job_tick(SimpleNamespace(application=harness.app, bot=harness.app.bot))  # type: ignore[arg-type]
+    result = harness.request.last_sent(GROUP_ID)
+    assert result.startswith("🗳 <b>Kết quả bình xét:")
+    assert "Số phiếu: 4/4 đơn vị (100%); phiếu trắng: 0" in result
+    assert "1. VSP – 3 phiếu (75%) ✅ đạt" in result
+    assert "2. PVEP – 1 phiếu (25%)" in result
+    posted = [c for c in harness.request.sent(GROUP_ID) if c.endpoint == "sendMessage"][-1]
+    minutes = dict(markup_buttons(posted))["Biên bản kiểm phiếu"]
+    await harness.press(OUTSIDER, minutes)
+    assert harness.request.answers()[-1]["show_alert"] is True
+    await harness.press(ADMIN, minutes)
+    assert any(c.endpoint == "sendDocument" for c in harness.request.calls)
+    assert await harness.scalar("SELECT status FROM polls") == "closed"
+
+
+async def test_open_poll_buttons_in_the_group(harness: Harness) -> None:
+    await seed_with_liaisons(harness)
+    await harness.say(ADMIN, f"/poll {POLL} | bi_mat=khong | chon=2")
+    buttons = dict(
+        markup_buttons(
+            [c for c in harness.request.sent(GROUP_ID) if c.endpoint == "sendMessage"][-1]
+        )
+    )
+    assert {"VSP", "PVEP", "RVP", "GPV", "Phiếu trắng", "Kết thúc bỏ phiếu"} <= set(buttons)
+    await harness.press(DUC_PVEP, buttons["VSP"])
+    await harness.press(DUC_PVEP, buttons["RVP"])
+    assert harness.request.answers()[-1]["text"] == "Đã ghi nhận phiếu của đơn vị PVEP: VSP, RVP"
+    await harness.press(DUC_PVEP, buttons["PVEP"])  # own unit
+    assert harness.request.answers()[-1]["show_alert"] is True
+    await harness.press(TUAN_RVP, buttons["Phiếu trắng"])
+    assert "Các đơn vị đã bỏ phiếu: PVEP, RVP" in harness.request.last_text(GROUP_ID)
+    await harness.press(DUC_PVEP, buttons["Kết thúc bỏ phiếu"])
+    assert harness.request.answers()[-1]["show_alert"] is True
+    await harness.press(ADMIN, buttons["Kết thúc bỏ phiếu"])
+    result = harness.request.last_sent(GROUP_ID)
+    assert "Số phiếu: 2/4 đơn vị (50%); phiếu trắng: 1" in result
+    assert "kết quả không hợp lệ" in result  # below the 2/3 quorum
+    await harness.press(LAN_GPV, buttons["VSP"])
+    assert "đã kết thúc bỏ phiếu" in harness.request.answers()[-1]["text"]
+
+
+async def test_forged_ballot_payloads_are_refused(harness: Harness) -> None:
+    await seed_with_liaisons(harness)
+    await harness.say(ADMIN, f"/poll {POLL}")
+    await harness.say(HA_VSP, "/start", chat_id=HA_VSP.id)
+    # Casting VSP for VSP by a forged payload, and a poll that does not exist.
+    await harness.press(HA_VSP, "ps1:1:0", chat_id=HA_VSP.id)
+    assert "không được tự bầu" in harness.request.answers()[-1]["text"]
+    await harness.press(HA_VSP, "ps1:99:1", chat_id=HA_VSP.id)
+    assert harness.request.answers()[-1]["show_alert"] is True
+    await harness.press(OUTSIDER, "ps1:1:1", chat_id=OUTSIDER.id)
+    assert harness.request.answers()[-1]["show_alert"] is True
+    assert await harness.scalar("SELECT COUNT(*) FROM secret_ballots") == 0
+
+
+async def test_bad_poll_arguments_are_explained(harness: Harness) -> None:
+    await seed_with_liaisons(harness)
+    await harness.say(ADMIN, "/binhchon Bình xét 2022")
+    assert "thời hạn bỏ phiếu" in harness.request.last_sent(GROUP_ID)
+    await harness.say(ADMIN, f"/binhchon {POLL} | nguong=150")
+    assert "không phải tỷ lệ phần trăm" in harness.request.last_sent(GROUP_ID)
+    await harness.say(DUC_PVEP, f"/binhchon {POLL}")
+    assert "chỉ thường trực cụm" in harness.request.last_sent(GROUP_ID)
+    assert await harness.scalar("SELECT COUNT(*) FROM polls") == 0
