@@ -123,3 +123,30 @@ async def test_bad_poll_arguments_are_explained(harness: Harness) -> None:
     await harness.say(DUC_PVEP, f"/binhchon {POLL}")
     assert "chỉ thường trực cụm" in harness.request.last_sent(GROUP_ID)
     assert await harness.scalar("SELECT COUNT(*) FROM polls") == 0
+
+
+async def test_ranked_poll_is_ranked_in_private_and_counted_by_borda(harness: Harness) -> None:
+    await seed_with_liaisons(harness)
+    await harness.say(ADMIN, f"/poll {POLL} | xep_hang=co | bi_mat=khong | dai_bieu=0")
+    posted = [c for c in harness.request.sent(GROUP_ID) if c.endpoint == "sendMessage"][-1]
+    assert "xếp hạng tất cả ứng viên (tính điểm Borda)" in posted.params["text"]
+    assert posted.params["reply_markup"]["inline_keyboard"][0][0]["url"].endswith("poll_1")
+    await harness.say(DUC_PVEP, "/start", chat_id=DUC_PVEP.id)
+    await harness.say(DUC_PVEP, "/start poll_1", chat_id=DUC_PVEP.id)
+    # PVEP ranks VSP, GPV, RVP (its own unit is not offered).
+    for name in ("VSP", "GPV", "RVP"):
+        buttons = dict(markup_buttons(harness.request.sent(DUC_PVEP.id)[-1]))
+        await harness.press(DUC_PVEP, buttons[name], chat_id=DUC_PVEP.id)
+    labels = [t for t, _ in markup_buttons(harness.request.sent(DUC_PVEP.id)[-1])]
+    assert labels[:3] == ["1. VSP", "3. RVP", "2. GPV"]
+    review = markup_buttons(harness.request.sent(DUC_PVEP.id)[-1])[-1][1]
+    await harness.press(DUC_PVEP, review, chat_id=DUC_PVEP.id)
+    assert "VSP, GPV, RVP" in harness.request.last_text(DUC_PVEP.id)
+    cast = markup_buttons(harness.request.sent(DUC_PVEP.id)[-1])[0][1]
+    await harness.press(DUC_PVEP, cast, chat_id=DUC_PVEP.id)
+    await harness.press(ADMIN, "pm1:close:1")
+    result = harness.request.last_sent(GROUP_ID)
+    # Four candidates: first place 3 points, then 2, then 1, even with its own unit left out.
+    assert "1. VSP – 3 điểm" in result
+    assert "2. GPV – 2 điểm" in result
+    assert "3. RVP – 1 điểm" in result
