@@ -56,6 +56,7 @@ GROUP_HELP = N_(
     "/confirm &lt;title&gt; | &lt;deadline&gt; – ask the units to confirm (reply to a "
     "document to attach it)\n"
     "/meeting &lt;title&gt; | &lt;start&gt; | &lt;place&gt; – schedule a meeting\n"
+    "/poll &lt;title&gt; | &lt;closing time&gt; – open a nomination vote\n"
     "/settings – language, joining, reminder times, digest, quiet hours\n\n"
     "A command sent without its details starts a short guided dialogue; /cancel stops it. "
     "Each command also has a Vietnamese name, e.g. /thietlap, /themdonvi, /donvi."
