@@ -23,7 +23,7 @@ POLL_VOTE = "po1"  # po1:<poll_id>:<candidate index, base 36 | b = blank>  (open
 BALLOT = "pb1"  # pb1:<poll_id>:<draft>:<index | x>  (toggle a mark on a private ballot)
 BALLOT_REVIEW = "pc1"  # pc1:<poll_id>:<draft>
 BALLOT_CAST = "ps1"  # ps1:<poll_id>:<draft>
-POLL_MANAGE = "pm1"  # pm1:<close|minutes>:<poll_id>
+POLL_MANAGE = "pm1"  # pm1:<close|minutes|result>:<poll_id>
 VOTER_UNIT = "vot1"  # vot1:<unit_id>
 VOTER = "votp1"  # votp1:<unit_id>:<user_id, 0 = the liaison by default>
 
@@ -45,7 +45,7 @@ PATTERNS = {
     BALLOT: re.compile(rf"^{BALLOT}:{_INT}:([0-9a-z]{{0,30}}|-):([0-9a-z]|x)$"),
     BALLOT_REVIEW: re.compile(rf"^{BALLOT_REVIEW}:{_INT}:([0-9a-z]{{0,30}}|-)$"),
     BALLOT_CAST: re.compile(rf"^{BALLOT_CAST}:{_INT}:([0-9a-z]{{0,30}}|-)$"),
-    POLL_MANAGE: re.compile(rf"^{POLL_MANAGE}:(close|minutes):{_INT}$"),
+    POLL_MANAGE: re.compile(rf"^{POLL_MANAGE}:(close|minutes|result):{_INT}$"),
     VOTER_UNIT: re.compile(rf"^{VOTER_UNIT}:{_INT}$"),
     VOTER: re.compile(rf"^{VOTER}:{_INT}:{_INT}$"),
     SETTING: re.compile(rf"^{SETTING}:(lang|plang|join|daily):(vi|en|approve|open|on|off)$"),

@@ -31,6 +31,7 @@ from handlers.common import (
     require_group,
     require_message,
     require_user,
+    send_safe,
     sender_is_admin,
     translations,
 )
@@ -99,10 +100,23 @@ def poll_markup(
     view: PollView, t: NullTranslations, bot_username: str
 ) -> InlineKeyboardMarkup | None:
     """Vote buttons (or the link to the private ballot) and the closing button."""
-    if not view.poll.is_open:
-        return None
     _ = t.gettext
     pid = view.poll.id
+    if not view.poll.is_open:
+        # A closed poll stays on record: its result and minutes can be asked for any time.
+        return InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        _("Result"), callback_data=cb.encode(cb.POLL_MANAGE, "result", pid)
+                    ),
+                    InlineKeyboardButton(
+                        _("Vote-count minutes"),
+                        callback_data=cb.encode(cb.POLL_MANAGE, "minutes", pid),
+                    ),
+                ]
+            ]
+        )
     rows: list[list[InlineKeyboardButton]] = []
     if _uses_private_ballot(view):
         rows.append(
@@ -425,6 +439,7 @@ async def post_result(
                 render_poll(closed, t),
                 chat_id=closed.cluster.chat_id,
                 message_id=closed.poll.message_id,
+                reply_markup=poll_markup(closed, t, context.bot.username),
             )
         except TelegramError as exc:
             log.info("poll %s message not edited: %s", view.poll.id, exc)
@@ -463,6 +478,14 @@ async def cb_manage(update: Update, context: BotContext) -> None:
         await query.answer()
         if closed is not None:
             await post_result(context, *closed)
+        return
+    if action == "result":
+        view, result = await poll_service.result_of(deps.db, int(pid))
+        await query.answer()
+        if not view.poll.is_open and view.cluster.chat_id == chat.id:
+            await send_safe(
+                context, chat.id, render_result(view, result, translator(view.cluster.locale))
+            )
         return
     await cluster_service.check_secretariat(deps.db, chat.id, user.id, is_admin)
     person = await membership.get_person(deps.db, user.id)

@@ -150,3 +150,18 @@ async def test_ranked_poll_is_ranked_in_private_and_counted_by_borda(harness: Ha
     assert "1. VSP – 3 điểm" in result
     assert "2. GPV – 2 điểm" in result
     assert "3. RVP – 1 điểm" in result
+
+
+async def test_a_closed_poll_shows_its_result_again(harness: Harness) -> None:
+    await seed_with_liaisons(harness)
+    await harness.say(ADMIN, f"/poll {POLL} | bi_mat=khong")
+    await harness.press(DUC_PVEP, "po1:1:0")
+    await harness.press(ADMIN, "pm1:close:1")
+    first = harness.request.last_sent(GROUP_ID)
+    closed_view = [c for c in harness.request.sent(GROUP_ID) if c.endpoint == "editMessageText"][
+        -1
+    ]
+    assert [t for t, _ in markup_buttons(closed_view)] == ["Kết quả", "Biên bản kiểm phiếu"]
+    await harness.press(OUTSIDER, "pm1:result:1")
+    assert harness.request.last_sent(GROUP_ID) == first
+    assert len([t for t in harness.request.texts(GROUP_ID) if t == first]) == 2
