@@ -105,3 +105,68 @@ async def test_seed_secret_poll_end_to_end(api: LocalBotAPI, tmp_path: Path) -> 
             "token",
             "marks",
         ]
+
+
+async def test_open_ranked_poll_refusals_and_closing_after_a_restart(
+    api: LocalBotAPI, tmp_path: Path
+) -> None:
+    from tests.e2e.test_real_process import KHANH
+
+    api.add_user(TUAN, "Tuấn", "Hoàng Anh")
+    api.add_user(LAN, "Đỗ Thị Lan")
+    clock_file = tmp_path / "clock"
+    env = {"BOT_CLOCK_FILE": str(clock_file)}
+    process = await _start_bot(api, tmp_path, tmp_path / "bot.log", env)
+    try:
+        await api.wait_until_polling(timeout=30)
+        await _seed(api)
+        closes = (datetime.now(UTC) + timedelta(days=2)).astimezone(VN)
+        api.send_text(
+            ADMIN,
+            GROUP,
+            f"/binhchon Bình xét Bằng khen | 17:00 {closes:%d/%m/%Y} | xep_hang=co | bi_mat=khong",
+        )
+        poll = await api.wait_for_message(chat_id=GROUP, contains="Bình xét:", timeout=60)
+        assert "xếp hạng tất cả ứng viên" in (poll.plain or "")
+        api.send_text(DUC, DUC, "/start poll_1")
+        ballot = await api.wait_for_message(chat_id=DUC, contains="Phiếu bầu:", timeout=60)
+        for position, name in enumerate(("VSP", "GPV", "RVP"), start=1):
+            button = next(b["text"] for b in ballot.buttons if b["text"].endswith(name))
+            api.press(DUC, DUC, ballot.message_id, ballot.button(button))
+            ballot = await api.wait_for_message(
+                _ranked(f"{position}. {name}"), chat_id=DUC, timeout=30
+            )
+        api.press(DUC, DUC, ballot.message_id, ballot.button("Gửi phiếu"))
+        review = await api.wait_for_message(chat_id=DUC, contains="VSP, GPV, RVP", timeout=30)
+        api.press(DUC, DUC, review.message_id, review.button("Xác nhận gửi phiếu"))
+        await api.wait_for_message(chat_id=DUC, contains="Bot đã nhận phiếu bầu", timeout=30)
+        # Refusals: someone not on the roll, and an incomplete ranking forged in a payload.
+        api.send_text(KHANH, KHANH, "/start poll_1")
+        await api.wait_for_message(chat_id=KHANH, contains="không phải người bỏ phiếu", timeout=30)
+        api.send_text(HA, HA, "/start poll_1")
+        own = await api.wait_for_message(chat_id=HA, contains="Phiếu bầu:", timeout=30)
+        api.press(HA, HA, own.message_id, "ps1:1:1", strict=False)
+        answer = await api.wait_for_call(
+            "answerCallbackQuery", lambda c: "xếp hạng đủ" in str(c.params.get("text")), timeout=30
+        )
+        assert answer.params.get("show_alert") is True
+        # Down across the closing time: on start, the poll closes and its result is posted.
+        assert await _stop_bot(process) == 0
+        clock_file.write_text(str(3 * 24 * 3600))
+        process = await _start_bot(api, tmp_path, tmp_path / "bot.log", env)
+        result = await api.wait_for_message(chat_id=GROUP, contains="Kết quả bình xét", timeout=60)
+        assert "1. VSP – 3 điểm" in (result.plain or "")
+        assert "kết quả không hợp lệ" in (result.plain or "")  # 1 of 4 voted, below quorum
+        api.send_text(TUAN, TUAN, "/start poll_1")
+        await api.wait_for_message(chat_id=TUAN, contains="đã kết thúc bỏ phiếu", timeout=30)
+    finally:
+        assert await _stop_bot(process) == 0
+
+
+def _ranked(label: str) -> Callable[[SentMessage], bool]:
+    """Match the ballot once a candidate shows its rank."""
+
+    def match(message: SentMessage) -> bool:
+        return message.event == "edited" and any(b["text"] == label for b in message.buttons)
+
+    return match
