@@ -39,6 +39,11 @@ def setup_logging(settings: Settings) -> None:
     # httpx logs each request URL at INFO, and the URL holds the token.
     for name in ("httpx", "httpcore"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    # PTB's DEBUG lines carry whole updates and API calls, ballot buttons included: a secret
+    # ballot's marks must never reach a log, whatever LOG_LEVEL says.
+    logging.getLogger("telegram").setLevel(
+        max(logging.INFO, logging.getLevelName(settings.log_level))
+    )
 
 
 def health(settings: Settings) -> int:

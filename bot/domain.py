@@ -405,3 +405,9 @@ class BallotRefused(DomainError):
     """The marks break the poll's rules; `details['reason']` is the tally's error code."""
 
     code = "ballot_refused"
+
+
+class PrivateOnly(DomainError):
+    """Ballots are filled in the private chat with the bot, never in the group."""
+
+    code = "private_only"

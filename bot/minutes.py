@@ -46,7 +46,8 @@ def build_minutes(
     _centered(document, "BIÊN BẢN KIỂM PHIẾU", bold=True, size=15)
     _centered(document, f"Về việc: {poll.title}")
     document.add_paragraph(
-        f"Thời gian kết thúc bỏ phiếu: {format_when(closed_at, tz, 'vi')}. "
+        f"Thời gian bỏ phiếu: từ {format_when(poll.created_at, tz, 'vi')} "
+        f"đến {format_when(closed_at, tz, 'vi')}. "
         "Hình thức: bỏ phiếu trực tuyến qua bot điều phối cụm thi đua trên Telegram"
         + (", bỏ phiếu kín." if poll.secret else ", bỏ phiếu công khai.")
     )
@@ -67,7 +68,7 @@ def build_minutes(
     for candidate in result.candidates:
         outcome = "Đạt" if candidate.passed else "Không đạt"
         if candidate.tied:
-            outcome += " (bằng phiếu)"
+            outcome += " (bằng phiếu)"  # never for candidates nobody chose
         cells = table.add_row().cells
         cells[0].text = str(candidate.rank)
         cells[1].text = candidate.name

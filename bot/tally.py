@@ -219,7 +219,8 @@ def tally(rules: Rules, ballots: Sequence[Ballot], roll_size: int) -> Result:
                 percent=percent,
                 passed=quorum_met and percent >= rules.threshold_percent,
                 rank=rank,
-                tied=share[score] > 1,
+                # Candidates sharing zero are not 'tied': nobody chose them.
+                tied=share[score] > 1 and score > 0,
             )
         )
     first = [line for line in lines if line.rank == 1]

@@ -47,7 +47,10 @@ class Database:
         for pragma in PRAGMAS:
             await conn.execute(pragma)
         await migrate(conn)
-        return cls(conn)
+        database = cls(conn)
+        # A crash between a secret ballot's commit and its checkpoint leaves it in the log.
+        await database.checkpoint()
+        return database
 
     async def close(self) -> None:
         """Close the connection after the running unit of work ends."""
@@ -61,7 +64,13 @@ class Database:
         which could otherwise tie a ballot to the unit marked as having voted with it.
         """
         async with self._lock:
-            await self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            for _attempt in range(5):
+                async with self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cursor:
+                    row = await cursor.fetchone()
+                # (busy, log frames, checkpointed): done when not busy.
+                if row is None or row[0] == 0:
+                    return
+                await asyncio.sleep(0.05)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[aiosqlite.Connection]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import secrets
 from typing import TYPE_CHECKING, Any
 
 from db.util import execute, fetch_all, fetch_one, insert, ts
@@ -15,7 +14,7 @@ if TYPE_CHECKING:
 
 _SELECT = """SELECT id, cluster_id, title, closes_at, status, candidates, candidate_units, ranked,
                     max_choices, threshold, quorum, self_vote, secret, close_when_all,
-                    message_id, created_by, created_at, closed_at FROM polls"""
+                    message_id, created_by, created_at, closed_at, result_posted FROM polls"""
 
 
 async def get_poll_row(
@@ -98,27 +97,38 @@ async def upsert_open_ballot(
     )
 
 
-async def insert_secret_ballot(
+async def add_secret_ballot(
     conn: aiosqlite.Connection, poll_id: int, marks: tuple[int, ...]
 ) -> None:
-    """Store a secret ballot under a random key: no unit, no user, no time, no order."""
+    """Drop a ballot into the poll's box: the box is rewritten whole, sorted by content.
+
+    One row per ballot would keep the cast order in the page layout; a sorted box keeps
+    only what was chosen, never by whom or in which order.
+    """
+    row = await fetch_one(conn, "SELECT ballots FROM ballot_boxes WHERE poll_id = ?", (poll_id,))
+    ballots: list[list[int]] = json.loads(row[0]) if row else []
+    ballots.append(list(marks))
+    ballots.sort()
     await execute(
         conn,
-        "INSERT INTO secret_ballots (poll_id, token, marks) VALUES (?, ?, ?)",
-        (poll_id, secrets.token_bytes(16), json.dumps(list(marks))),
+        """INSERT INTO ballot_boxes (poll_id, ballots) VALUES (?, ?)
+           ON CONFLICT (poll_id) DO UPDATE SET ballots = excluded.ballots""",
+        (poll_id, json.dumps(ballots)),
     )
 
 
 async def list_ballot_marks(
     conn: aiosqlite.Connection, poll_id: int, secret: bool
 ) -> list[tuple[int, ...]]:
-    """Every ballot's marks (secret ones in their random key order)."""
-    table_query = (
-        "SELECT marks FROM secret_ballots WHERE poll_id = ? ORDER BY token"
-        if secret
-        else "SELECT marks FROM open_ballots WHERE poll_id = ? ORDER BY unit_id"
+    """Every ballot's marks (secret ones in the box's sorted order)."""
+    if secret:
+        row = await fetch_one(
+            conn, "SELECT ballots FROM ballot_boxes WHERE poll_id = ?", (poll_id,)
+        )
+        return [tuple(b) for b in json.loads(row[0])] if row else []
+    rows = await fetch_all(
+        conn, "SELECT marks FROM open_ballots WHERE poll_id = ? ORDER BY unit_id", (poll_id,)
     )
-    rows = await fetch_all(conn, table_query, (poll_id,))
     return [tuple(json.loads(r[0])) for r in rows]
 
 
@@ -147,3 +157,16 @@ async def list_open_ballots(
         (poll_id,),
     )
     return [(r[0], tuple(json.loads(r[1]))) for r in rows]
+
+
+async def mark_result_posted(conn: aiosqlite.Connection, poll_id: int) -> None:
+    """The result reached the group."""
+    await execute(conn, "UPDATE polls SET result_posted = 1 WHERE id = ?", (poll_id,))
+
+
+async def list_unposted_results(conn: aiosqlite.Connection) -> list[int]:
+    """Closed polls whose result has not reached the group yet (a failed send)."""
+    rows = await fetch_all(
+        conn, "SELECT id FROM polls WHERE status = 'closed' AND result_posted = 0 ORDER BY id"
+    )
+    return [r[0] for r in rows]

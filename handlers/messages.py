@@ -257,6 +257,8 @@ def render_error(exc: domain.DomainError, t: NullTranslations) -> str:
         return _("The meeting “{title}” has started or is over; answers are closed.").format(
             title=title
         )
+    if isinstance(exc, domain.PrivateOnly):
+        return _("Ballots are filled in the private chat with the bot.")
     if isinstance(exc, domain.UnknownPoll):
         return _("This vote no longer exists.")
     if isinstance(exc, domain.PollClosed):

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import html
 import logging
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from bot.domain import PrivateChatNeeded
+from bot.domain import BallotRefused, PrivateChatNeeded, PrivateOnly
 from bot.i18n import format_when, translator
 from bot.minutes import build_minutes
 from bot.services import clusters as cluster_service
@@ -60,9 +61,20 @@ def encode_draft(marks: tuple[int, ...]) -> str:
     return "".join(_DIGITS[m] for m in marks) or "-"
 
 
-def decode_draft(draft: str) -> tuple[int, ...]:
-    """Read a draft back into candidate indices."""
-    return () if draft == "-" else tuple(_DIGITS.index(c) for c in draft)
+def decode_draft(draft: str, candidates: int) -> tuple[int, ...]:
+    """Read a draft back into candidate indices; a forged index is refused."""
+    marks = () if draft == "-" else tuple(_DIGITS.index(c) for c in draft)
+    if any(m >= candidates for m in marks):
+        raise BallotRefused(reason="unknown_candidate")
+    return marks
+
+
+def _private_ballot_chat(update: Update) -> None:
+    """Private ballots are pressed only in the voter's own chat with the bot."""
+    chat = update.effective_chat
+    user = update.effective_user
+    if chat is None or user is None or chat.id != user.id:
+        raise PrivateOnly()
 
 
 def _uses_private_ballot(view: PollView) -> bool:
@@ -227,27 +239,23 @@ async def cb_vote(update: Update, context: BotContext) -> None:
         deps.db, poll_id=int(pid), user_id=user.id, now=deps.clock.now()
     )
     rules = ballot.view.poll.rules
-    if choice == "b":
-        marks: tuple[int, ...] = ()
-    else:
-        index = _DIGITS.index(choice)
-        current = await poll_service.current_open_marks(
-            deps.db, poll_id=int(pid), unit_id=ballot.unit.id
-        )
-        if rules.max_choices == 1:
-            marks = (index,)
-        elif index in current:
-            marks = tuple(m for m in current if m != index)
-        else:
-            marks = (*current, index)
-    await poll_service.cast(
+    if _uses_private_ballot(ballot.view):
+        # Secret and ranked ballots go through the private chat and its review screen.
+        raise PrivateOnly()
+    toggle = None if choice == "b" else _DIGITS.index(choice)
+    if toggle is not None and toggle >= len(rules.candidates):
+        raise BallotRefused(reason="unknown_candidate")
+    view = await poll_service.cast(
         deps.db,
         poll_id=int(pid),
         user_id=user.id,
-        marks=marks,
+        marks=(),
+        toggle=toggle,
         now=deps.clock.now(),
         update_id=update.update_id,
     )
+    unit_id = ballot.unit.id
+    marks = await poll_service.current_open_marks(deps.db, poll_id=view.poll.id, unit_id=unit_id)
     _ = translator(ballot.view.cluster.locale).gettext
     chosen = ", ".join(rules.candidates[m] for m in sorted(marks)) or _("blank ballot")
     await query.answer(
@@ -312,16 +320,21 @@ async def show_ballot(update: Update, context: BotContext, poll_id: int) -> None
 async def cb_ballot(update: Update, context: BotContext) -> None:
     """Toggle a mark on the private ballot; the draft lives only in the buttons."""
     query, (pid, draft, index) = press_parts(update, cb.BALLOT)
+    _private_ballot_chat(update)
     deps = context.deps
     ballot = await poll_service.ballot_context(
         deps.db, poll_id=int(pid), user_id=require_user(update).id, now=deps.clock.now()
     )
-    marks = decode_draft(draft)
+    count = len(ballot.view.poll.rules.candidates)
+    before = decode_draft(draft, count)
+    marks = before
     if index != "x":
         chosen = _DIGITS.index(index)
+        if chosen >= count:
+            raise BallotRefused(reason="unknown_candidate")
         marks = tuple(m for m in marks if m != chosen) if chosen in marks else (*marks, chosen)
         if not ballot.view.poll.rules.ranked and ballot.view.poll.rules.max_choices == 1:
-            marks = (chosen,) if chosen not in decode_draft(draft) else ()
+            marks = (chosen,) if chosen not in before else ()
     text, markup = _ballot_view(ballot, marks, await translations(update, context))
     await query.answer()
     await edit_quietly(update, text, markup)
@@ -331,12 +344,14 @@ async def cb_ballot(update: Update, context: BotContext) -> None:
 async def cb_review(update: Update, context: BotContext) -> None:
     """Show what will be cast, with the final button (a cast secret ballot is final)."""
     query, (pid, draft) = press_parts(update, cb.BALLOT_REVIEW)
+    _private_ballot_chat(update)
     deps = context.deps
     ballot = await poll_service.ballot_context(
         deps.db, poll_id=int(pid), user_id=require_user(update).id, now=deps.clock.now()
     )
     _ = (await translations(update, context)).gettext
-    names = [ballot.view.poll.rules.candidates[m] for m in decode_draft(draft)]
+    rules = ballot.view.poll.rules
+    names = [rules.candidates[m] for m in decode_draft(draft, len(rules.candidates))]
     chosen = ", ".join(names) if names else _("blank ballot")
     text = _("You are about to cast the ballot of {code}: {chosen}.").format(
         code=html.escape(ballot.unit.code), chosen=html.escape(chosen)
@@ -363,12 +378,14 @@ async def cb_review(update: Update, context: BotContext) -> None:
 async def cb_cast(update: Update, context: BotContext) -> None:
     """Cast the private ballot (the service re-checks everything)."""
     query, (pid, draft) = press_parts(update, cb.BALLOT_CAST)
+    _private_ballot_chat(update)
     deps = context.deps
     view = await poll_service.cast(
         deps.db,
         poll_id=int(pid),
         user_id=require_user(update).id,
-        marks=decode_draft(draft),
+        # Out-of-range marks are refused by the tally's ballot check.
+        marks=decode_draft(draft, 36),
         now=deps.clock.now(),
         update_id=update.update_id,
     )
@@ -406,7 +423,9 @@ def render_result(view: PollView, result: Result, t: NullTranslations) -> str:
             f"{candidate.rank}. {html.escape(candidate.name)} – {candidate.score} {unit} "
             f"({format_percent_vi(candidate.percent)}){mark}{tie}"
         )
-    if result.ties:
+    if result.tie_for_first:
+        lines.append(_("⚠️ Candidates are tied for first place."))
+    elif result.ties:
         lines.append(_("⚠️ Some candidates are tied."))
     if not result.quorum_met:
         lines.append(_("⚠️ Too few units voted: the result is not valid."))
@@ -432,6 +451,7 @@ async def post_result(
     await context.bot.send_message(
         view.cluster.chat_id, render_result(view, result, t), reply_markup=markup
     )
+    await poll_service.result_posted(deps.db, view.poll.id)
     closed = await poll_service.get_poll_view(deps.db, view.poll.id)
     if closed.poll.message_id is not None:
         try:
@@ -452,9 +472,15 @@ async def close_due_polls(
     deps: Deps = context.application.bot_data["deps"]
     due, next_at = await poll_service.polls_to_close(deps.db, now)
     for poll_id in due:
-        closed = await poll_service.close(deps.db, poll_id=poll_id, now=now)
-        if closed is not None:
-            await post_result(context, *closed)
+        await poll_service.close(deps.db, poll_id=poll_id, now=now)
+    # Results not posted yet (just closed, or a send that failed earlier) go out now.
+    for poll_id in await poll_service.unposted_results(deps.db):
+        try:
+            await post_result(context, *await poll_service.result_of(deps.db, poll_id))
+        except TelegramError as exc:
+            log.warning("result of poll %s not posted yet: %s", poll_id, exc)
+            retry = now + timedelta(minutes=1)
+            next_at = retry if next_at is None else min(next_at, retry)
     return next_at
 
 
@@ -495,7 +521,9 @@ async def cb_manage(update: Update, context: BotContext) -> None:
     if view.poll.is_open or view.cluster.chat_id != chat.id:
         await query.answer()
         return
-    data = build_minutes(view.cluster, view, result, deps.clock.now(), view.tz)
+    data = build_minutes(
+        view.cluster, view, result, view.poll.closed_at or deps.clock.now(), view.tz
+    )
     await query.answer()
     await context.bot.send_document(
         user.id, InputFile(data, filename=f"bien_ban_kiem_phieu_{view.poll.id}.docx")

@@ -61,6 +61,9 @@ class Poll:
     secret: bool
     close_when_all: bool
     message_id: int | None
+    created_at: datetime
+    closed_at: datetime | None
+    result_posted: bool
 
     @property
     def is_open(self) -> bool:
@@ -120,6 +123,9 @@ def _poll_from_row(row: aiosqlite.Row) -> Poll:
         secret=bool(row["secret"]),
         close_when_all=bool(row["close_when_all"]),
         message_id=row["message_id"],
+        created_at=from_ts(row["created_at"]),
+        closed_at=from_ts(row["closed_at"]) if row["closed_at"] else None,
+        result_posted=bool(row["result_posted"]),
     )
 
 
@@ -188,6 +194,8 @@ async def open_poll(
                 raise InvalidInput(field="candidates_many", limit=MAX_CANDIDATES)
             candidate_units: list[int | None] = [None] * len(names)
         else:
+            if len(all_units) > MAX_CANDIDATES:
+                raise InvalidInput(field="candidates_many", limit=MAX_CANDIDATES)
             names = [u.code for u in all_units]
             candidate_units = [u.id for u in all_units]
         ranked = _yes_no(options, "xep_hang", default=False)
@@ -266,8 +274,12 @@ async def cast(
     marks: tuple[int, ...],
     now: datetime,
     update_id: int | None = None,
+    toggle: int | None = None,
 ) -> PollView:
     """Cast (or, in an open poll, change) the ballot of the unit this person votes for.
+
+    With `toggle`, an open choose ballot gains or loses that candidate, read and written in
+    one transaction (two quick presses must not lose a mark).
 
     A secret ballot is stored apart from the roll with nothing linking the two, and the
     write-ahead log is emptied afterwards so the commit order cannot link them either.
@@ -288,6 +300,14 @@ async def cast(
             raise NotOnRoll(title=poll.title)
         unit_id = entry[0]
         own = next((i for i, u in enumerate(poll.candidate_units) if u == unit_id), None)
+        if toggle is not None and not poll.secret:
+            current = dict(await polls.list_open_ballots(conn, poll.id)).get(unit_id, ())
+            if poll.rules.max_choices == 1:
+                marks = (toggle,)
+            elif toggle in current:
+                marks = tuple(m for m in current if m != toggle)
+            else:
+                marks = (*current, toggle)
         try:
             ballot = check_ballot(poll.rules, Ballot(marks), own_candidate=own)
         except BallotError as exc:
@@ -295,7 +315,7 @@ async def cast(
         if poll.secret:
             if not await polls.mark_voted(conn, poll.id, unit_id):
                 raise AlreadyVoted(title=poll.title)
-            await polls.insert_secret_ballot(conn, poll.id, ballot.marks)
+            await polls.add_secret_ballot(conn, poll.id, ballot.marks)
         else:
             await polls.upsert_open_ballot(conn, poll.id, unit_id, ballot.marks)
             await polls.mark_voted(conn, poll.id, unit_id)
@@ -307,7 +327,9 @@ async def cast(
     return view
 
 
-async def close(db: Database, *, poll_id: int, now: datetime) -> tuple[PollView, Result] | None:
+async def close(
+    db: Database, *, poll_id: int, now: datetime, user_id: int | None = None
+) -> tuple[PollView, Result] | None:
     """Close a poll and count it; None if it was already closed (another close won)."""
     async with unit_of_work(db, None, now) as conn:
         row = await polls.get_poll_row(conn, poll_id)
@@ -324,7 +346,7 @@ async def close(db: Database, *, poll_id: int, now: datetime) -> tuple[PollView,
         await audit.insert_audit(
             conn,
             cluster_id=cluster.id,
-            user_id=None,
+            user_id=user_id,
             action="poll_closed",
             detail=f"#{poll.id} cast={result.cast}",
             now=now,
@@ -342,7 +364,7 @@ async def secretariat_close(
         row = await polls.get_poll_row(conn, poll_id, cluster.id)
         if row is None:
             raise UnknownPoll(poll_id=poll_id)
-    return await close(db, poll_id=poll_id, now=now)
+    return await close(db, poll_id=poll_id, now=now, user_id=user_id)
 
 
 async def polls_to_close(db: Database, now: datetime) -> tuple[list[int], datetime | None]:
@@ -405,6 +427,18 @@ async def result_of(db: Database, poll_id: int) -> tuple[PollView, Result]:
     async with db.read() as conn:
         marks = await polls.list_ballot_marks(conn, poll_id, view.poll.secret)
     return view, tally(view.poll.rules, [Ballot(m) for m in marks], roll_size=len(view.roll))
+
+
+async def result_posted(db: Database, poll_id: int) -> None:
+    """Record that the poll's result reached the group."""
+    async with db.transaction() as conn:
+        await polls.mark_result_posted(conn, poll_id)
+
+
+async def unposted_results(db: Database) -> list[int]:
+    """Closed polls whose result still has to be posted."""
+    async with db.read() as conn:
+        return await polls.list_unposted_results(conn)
 
 
 async def remember_poll_message(db: Database, poll_id: int, message_id: int) -> None:

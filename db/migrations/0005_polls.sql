@@ -1,7 +1,8 @@
 -- Nomination polls (bình xét). The roll is frozen when a poll opens. Open ballots are
--- linked to their unit and may change until closing. Secret ballots are stored apart from
--- the roll with nothing that links them: no unit, no user, no time, and no insertion order
--- (WITHOUT ROWID, keyed by a random token).
+-- linked to their unit and may change until closing. Secret ballots are kept apart from
+-- the roll with nothing that links them: one ballot box per poll holds every secret ballot,
+-- sorted by content and rewritten whole at each cast, so neither a row, a key, a time nor
+-- the physical order on a page says who cast which.
 
 CREATE TABLE polls (
     id               INTEGER PRIMARY KEY,
@@ -18,6 +19,7 @@ CREATE TABLE polls (
     self_vote        INTEGER NOT NULL DEFAULT 0,
     secret           INTEGER NOT NULL DEFAULT 1,
     close_when_all   INTEGER NOT NULL DEFAULT 0,
+    result_posted    INTEGER NOT NULL DEFAULT 0,
     message_id       INTEGER,
     created_by       INTEGER NOT NULL,
     created_at       TEXT    NOT NULL,
@@ -41,9 +43,7 @@ CREATE TABLE open_ballots (
     PRIMARY KEY (poll_id, unit_id)
 );
 
-CREATE TABLE secret_ballots (
-    poll_id          INTEGER NOT NULL REFERENCES polls (id),
-    token            BLOB    NOT NULL,          -- random: its order says nothing
-    marks            TEXT    NOT NULL,
-    PRIMARY KEY (poll_id, token)
-) WITHOUT ROWID;
+CREATE TABLE ballot_boxes (
+    poll_id          INTEGER PRIMARY KEY REFERENCES polls (id),
+    ballots          TEXT    NOT NULL DEFAULT '[]'  -- JSON list of mark lists, sorted
+);

@@ -98,12 +98,11 @@ async def test_seed_secret_poll_end_to_end(api: LocalBotAPI, tmp_path: Path) -> 
         assert await _stop_bot(process) == 0
     with sqlite3.connect(tmp_path / "bot.sqlite3") as conn:
         assert conn.execute("SELECT status FROM polls").fetchone() == ("closed",)
-        ballots = sorted(r[0] for r in conn.execute("SELECT marks FROM secret_ballots"))
-        assert ballots == ["[0]", "[0]", "[0]", "[1]"]
-        assert [r[1] for r in conn.execute("PRAGMA table_info(secret_ballots)")] == [
+        box = conn.execute("SELECT ballots FROM ballot_boxes").fetchone()[0]
+        assert box == "[[0], [0], [0], [1]]"
+        assert [r[1] for r in conn.execute("PRAGMA table_info(ballot_boxes)")] == [
             "poll_id",
-            "token",
-            "marks",
+            "ballots",
         ]
 
 

@@ -111,7 +111,7 @@ async def test_forged_ballot_payloads_are_refused(harness: Harness) -> None:
     assert harness.request.answers()[-1]["show_alert"] is True
     await harness.press(OUTSIDER, "ps1:1:1", chat_id=OUTSIDER.id)
     assert harness.request.answers()[-1]["show_alert"] is True
-    assert await harness.scalar("SELECT COUNT(*) FROM secret_ballots") == 0
+    assert await harness.scalar("SELECT COUNT(*) FROM ballot_boxes") == 0
 
 
 async def test_bad_poll_arguments_are_explained(harness: Harness) -> None:
@@ -165,3 +165,39 @@ async def test_a_closed_poll_shows_its_result_again(harness: Harness) -> None:
     await harness.press(OUTSIDER, "pm1:result:1")
     assert harness.request.last_sent(GROUP_ID) == first
     assert len([t for t in harness.request.texts(GROUP_ID) if t == first]) == 2
+
+
+async def test_private_ballot_buttons_are_refused_outside_the_private_chat(
+    harness: Harness,
+) -> None:
+    await seed_with_liaisons(harness)
+    await harness.say(ADMIN, f"/poll {POLL}")
+    for payload in ("pb1:1:-:1", "pc1:1:1", "ps1:1:1"):
+        await harness.press(DUC_PVEP, payload)  # pressed in the group
+        assert harness.request.answers()[-1]["text"] == (
+            "Phiếu bầu chỉ được điền trong tin nhắn riêng với bot."
+        )
+    # The group buttons of an open poll cannot cast a secret ballot either.
+    await harness.press(DUC_PVEP, "po1:1:0")
+    assert harness.request.answers()[-1]["show_alert"] is True
+    # A forged index beyond the candidates is refused, not a crash.
+    await harness.say(DUC_PVEP, "/start", chat_id=DUC_PVEP.id)
+    await harness.press(DUC_PVEP, "pb1:1:z:x", chat_id=DUC_PVEP.id)
+    assert harness.request.answers()[-1]["show_alert"] is True
+    assert await harness.scalar("SELECT COUNT(*) FROM ballot_boxes") == 0
+    assert not [t for t in harness.request.texts(GROUP_ID) if "sắp gửi phiếu" in t]
+
+
+async def test_a_result_that_failed_to_post_is_posted_by_the_next_tick(harness: Harness) -> None:
+    from tests.fakes import Failure
+
+    await seed_with_liaisons(harness)
+    await harness.say(ADMIN, f"/poll {POLL} | bi_mat=khong")
+    await harness.press(DUC_PVEP, "po1:1:0")
+    harness.request.fail("sendMessage", Failure(500, "Internal Server Error", chat_id=GROUP_ID))
+    await harness.press(ADMIN, "pm1:close:1")
+    assert await harness.scalar("SELECT status, result_posted FROM polls") == "closed"
+    assert await harness.scalar("SELECT result_posted FROM polls") == 0
+    await job_tick(SimpleNamespace(application=harness.app, bot=harness.app.bot))  # type: ignore[arg-type]
+    assert harness.request.last_sent(GROUP_ID).startswith("🗳 <b>Kết quả bình xét:")
+    assert await harness.scalar("SELECT result_posted FROM polls") == 1

@@ -147,42 +147,52 @@ async def test_bad_poll_options_are_refused(tmp_path: Path, options: str, field:
     await db.close()
 
 
+async def _box_after(tmp_path: Path, order: list[tuple[str, int]]) -> tuple[bytes, str]:
+    """Cast secret ballots in this order; return the database file and the box's content."""
+    db = await _cluster(tmp_path)
+    poll_id = await _open(db, " | ung_vien=Nguyễn Văn Hùng; Trần Thị Mai; Lê Văn Nam; Phạm Thu")
+    for code, choice in order:
+        await polls.cast(db, poll_id=poll_id, user_id=VOTERS[code], marks=(choice,), now=NOW)
+        # The write-ahead log is emptied after each ballot: no commit order survives there.
+        wal = tmp_path / "bot.sqlite3-wal"
+        assert not wal.exists() or wal.stat().st_size == 0
+    await db.close()
+    with sqlite3.connect(tmp_path / "bot.sqlite3") as conn:
+        box = conn.execute("SELECT ballots FROM ballot_boxes").fetchone()[0]
+    return (tmp_path / "bot.sqlite3").read_bytes(), box
+
+
 async def test_secret_ballots_cannot_be_linked_to_units_with_full_database_access(
     tmp_path: Path,
 ) -> None:
-    """Cast in a known order with distinct choices, then look at everything stored."""
-    db = await _cluster(tmp_path)
-    poll_id = await _open(db, " | ung_vien=Nguyễn Văn Hùng; Trần Thị Mai; Lê Văn Nam; Phạm Thu")
-    order = [("GPV", 3), ("VSP", 0), ("RVP", 2), ("PVEP", 1)]
-    for code, choice in order:
-        await polls.cast(db, poll_id=poll_id, user_id=VOTERS[code], marks=(choice,), now=NOW)
-    await db.close()
-    path = tmp_path / "bot.sqlite3"
-    # The write-ahead log was emptied after each ballot: no commit order survives there.
-    wal = tmp_path / "bot.sqlite3-wal"
-    assert not wal.exists() or wal.stat().st_size == 0
-    with sqlite3.connect(path) as conn:
-        columns = [r[1] for r in conn.execute("PRAGMA table_info(secret_ballots)")]
-        assert columns == ["poll_id", "token", "marks"]  # no unit, user or time
-        without_rowid = conn.execute(
-            "SELECT sql FROM sqlite_master WHERE name = 'secret_ballots'"
-        ).fetchone()[0]
-        assert "WITHOUT ROWID" in without_rowid
-        stored = [r[0] for r in conn.execute("SELECT marks FROM secret_ballots")]
-        assert sorted(stored) == ["[0]", "[1]", "[2]", "[3]"]
-        # The roll says only who voted, with no time or order.
-        roll = conn.execute(
-            "SELECT unit_id, has_voted FROM poll_roll WHERE poll_id = ? ORDER BY unit_id",
-            (poll_id,),
-        ).fetchall()
-        assert roll == [(1, 1), (2, 1), (3, 1), (4, 1)]
+    """Cast the same ballots in two orders: everything stored about them is identical."""
+    first = tmp_path / "a"
+    second = tmp_path / "b"
+    first.mkdir()
+    second.mkdir()
+    _file_a, box_a = await _box_after(first, [("GPV", 3), ("VSP", 0), ("RVP", 2), ("PVEP", 1)])
+    _file_b, box_b = await _box_after(second, [("PVEP", 1), ("RVP", 2), ("VSP", 0), ("GPV", 3)])
+    assert box_a == box_b == "[[0], [1], [2], [3]]"
+    with sqlite3.connect(first / "bot.sqlite3") as conn:
+        columns = [r[1] for r in conn.execute("PRAGMA table_info(ballot_boxes)")]
+        assert columns == ["poll_id", "ballots"]  # no unit, user or time
+        roll = conn.execute("SELECT unit_id, has_voted FROM poll_roll ORDER BY unit_id").fetchall()
+        assert roll == [(1, 1), (2, 1), (3, 1), (4, 1)]  # who voted, with no time or order
         # No journal entry per ballot: nothing else says when each unit voted.
-        actions = [r[0] for r in conn.execute("SELECT action FROM audit_log")]
-        assert actions.count("poll") == 1
-        assert not [
-            a for a in actions if a not in ("setup", "add_unit", "settings", "join", "poll")
-        ]
+        actions = {r[0] for r in conn.execute("SELECT action FROM audit_log")}
+        assert actions == {"setup", "add_unit", "settings", "join", "poll"}
         assert conn.execute("SELECT COUNT(*) FROM open_ballots").fetchone()[0] == 0
+        # The ballot box's page holds the sorted box only: the raw bytes of the table show
+        # no trace of the order the ballots came in (secure_delete zeroed the old copies).
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+        root = conn.execute(
+            "SELECT rootpage FROM sqlite_master WHERE name = 'ballot_boxes'"
+        ).fetchone()[0]
+    for folder in (first, second):
+        data = (folder / "bot.sqlite3").read_bytes()
+        page = data[(root - 1) * page_size : root * page_size]
+        assert page.count(b"[[0], [1], [2], [3]]") == 1
+        assert b"[[3]" not in page and b"[[1]]" not in page
 
 
 async def test_minutes_document_carries_the_numbers(tmp_path: Path) -> None:

@@ -45,9 +45,9 @@ def test_seed_vsp_passes_with_three_of_four() -> None:
     assert [c.name for c in result.candidates] == ["VSP", "PVEP", "RVP", "GPV"]
     assert _line(result, "VSP") == (3, Fraction(75), True, 1, False)
     assert _line(result, "PVEP") == (1, Fraction(25), False, 2, False)
-    assert _line(result, "RVP") == (0, Fraction(0), False, 3, True)
-    assert _line(result, "GPV") == (0, Fraction(0), False, 3, True)
-    assert result.ties  # the two zero-vote units share third place
+    assert _line(result, "RVP") == (0, Fraction(0), False, 3, False)
+    assert _line(result, "GPV") == (0, Fraction(0), False, 3, False)
+    assert not result.ties  # the two zero-vote units share third place: not a tie
     assert not result.tie_for_first
     assert [c.name for c in result.passed_candidates] == ["VSP"]
     assert result.max_score == 4
@@ -115,7 +115,7 @@ def test_zero_quorum_counts_even_without_ballots() -> None:
     assert result.quorum_met
     assert result.cast == 0
     assert result.turnout_percent == 0
-    assert all(c.rank == 1 and c.tied for c in result.candidates)
+    assert all(c.rank == 1 and not c.tied for c in result.candidates)
     assert not result.tie_for_first  # all at zero: no one leads
 
 
@@ -440,7 +440,7 @@ def test_ranks_follow_scores(poll: Poll) -> None:
     assert [(c.rank, c.candidate) for c in lines] == sorted((c.rank, c.candidate) for c in lines)
     for a in lines:
         assert a.rank == 1 + sum(b.score > a.score for b in lines)
-        assert a.tied == any(b.score == a.score for b in lines if b is not a)
+        assert a.tied == (a.score > 0 and any(b.score == a.score for b in lines if b is not a))
         for b in lines:
             if a.score > b.score:
                 assert a.rank < b.rank
