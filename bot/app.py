@@ -44,6 +44,7 @@ HEARTBEAT_FILE = "heartbeat"
 GROUP_COMMANDS = (
     ("help", N_("What the bot does and how to use it")),
     ("units", N_("Units, liaisons and voters")),
+    ("status", N_("What each unit still owes")),
     ("join", N_("Become the liaison of your unit")),
     ("setup", N_("Register this group as a cluster")),
     ("addunit", N_("Add member units")),

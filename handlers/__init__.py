@@ -15,6 +15,7 @@ from handlers import (
     polls,
     requests,
     start,
+    status,
     submissions,
     tracking,
     voters,
@@ -38,6 +39,7 @@ def register_all(app: BotApp) -> None:
     confirmations.register(app)
     meetings.register(app)
     polls.register(app)
+    status.register(app)
     group.register(app)
     # group 1: answers to guided dialogues (plain text that no command took)
     dialogues.register(app)

@@ -44,6 +44,7 @@ GROUP_HELP = N_(
     "To submit a report, reply to the request message with the file, or send the file to me "
     "in a private chat. Confirm or comment with the buttons under a request for "
     "confirmation.\n"
+    "/status – what each unit still owes\n"
     "/units – units, liaisons and voters\n"
     "/help – this guide\n\n"
     "<b>For the cluster secretariat</b>\n"

@@ -104,7 +104,8 @@ class PollView:
         return all(entry.has_voted for entry in self.roll)
 
 
-def _poll_from_row(row: aiosqlite.Row) -> Poll:
+def poll_from_row(row: aiosqlite.Row) -> Poll:
+    """Map a polls row to a Poll."""
     return Poll(
         id=row["id"],
         cluster_id=row["cluster_id"],
@@ -129,7 +130,8 @@ def _poll_from_row(row: aiosqlite.Row) -> Poll:
     )
 
 
-async def _load_view(conn: aiosqlite.Connection, cluster: Cluster, poll: Poll) -> PollView:
+async def load_poll_view(conn: aiosqlite.Connection, cluster: Cluster, poll: Poll) -> PollView:
+    """Gather a poll with its roll and turnout."""
     by_id = {u.id: u for u in await units.list_units(conn, cluster.id)}
     roll = tuple(
         RollEntry(by_id[unit_id], voter, voted)
@@ -251,7 +253,7 @@ async def open_poll(
         )
         row = await polls.get_poll_row(conn, poll_id)
         assert row is not None
-        return await _load_view(conn, cluster, _poll_from_row(row))
+        return await load_poll_view(conn, cluster, poll_from_row(row))
 
 
 async def get_poll_view(db: Database, poll_id: int) -> PollView:
@@ -260,10 +262,10 @@ async def get_poll_view(db: Database, poll_id: int) -> PollView:
         row = await polls.get_poll_row(conn, poll_id)
         if row is None:
             raise UnknownPoll(poll_id=poll_id)
-        poll = _poll_from_row(row)
+        poll = poll_from_row(row)
         cluster = await clusters.get_cluster(conn, poll.cluster_id)
         assert cluster is not None
-        return await _load_view(conn, cluster, poll)
+        return await load_poll_view(conn, cluster, poll)
 
 
 async def cast(
@@ -289,7 +291,7 @@ async def cast(
         row = await polls.get_poll_row(conn, poll_id)
         if row is None:
             raise UnknownPoll(poll_id=poll_id)
-        poll = _poll_from_row(row)
+        poll = poll_from_row(row)
         if not poll.is_open or now >= poll.closes_at:
             raise PollClosed(title=poll.title)
         entry = next(
@@ -321,7 +323,7 @@ async def cast(
             await polls.mark_voted(conn, poll.id, unit_id)
         cluster = await clusters.get_cluster(conn, poll.cluster_id)
         assert cluster is not None
-        view = await _load_view(conn, cluster, poll)
+        view = await load_poll_view(conn, cluster, poll)
     if poll.secret:
         await db.checkpoint()
     return view
@@ -335,13 +337,13 @@ async def close(
         row = await polls.get_poll_row(conn, poll_id)
         if row is None:
             raise UnknownPoll(poll_id=poll_id)
-        poll = _poll_from_row(row)
+        poll = poll_from_row(row)
         if not await polls.close_poll(conn, poll.id, now):
             return None
         marks = await polls.list_ballot_marks(conn, poll.id, poll.secret)
         cluster = await clusters.get_cluster(conn, poll.cluster_id)
         assert cluster is not None
-        view = await _load_view(conn, cluster, poll)
+        view = await load_poll_view(conn, cluster, poll)
         result = tally(poll.rules, [Ballot(m) for m in marks], roll_size=len(view.roll))
         await audit.insert_audit(
             conn,
@@ -373,7 +375,7 @@ async def polls_to_close(db: Database, now: datetime) -> tuple[list[int], dateti
     next_at: datetime | None = None
     async with db.read() as conn:
         for row in await polls.list_open_poll_rows(conn):
-            poll = _poll_from_row(row)
+            poll = poll_from_row(row)
             roll = await polls.list_roll(conn, poll.id)
             if now >= poll.closes_at or (poll.close_when_all and all(v for _u, _p, v in roll)):
                 due.append(poll.id)
