@@ -10,17 +10,22 @@ from telegram.ext import MessageHandler, filters
 
 from bot.domain import InvalidInput
 from bot.i18n import translator
+from bot.services import clusters as cluster_service
 from bot.services import dialogues, membership
 from handlers.common import (
     BotApp,
     BotContext,
+    command_text,
     guarded,
     is_private,
     private_locale,
     require_chat,
+    require_group,
     require_message,
     require_user,
     send_private,
+    sender_is_admin,
+    translations,
 )
 
 if TYPE_CHECKING:
@@ -61,6 +66,30 @@ async def ask(
     else:
         prompt = await context.bot.send_message(chat.id, question, reply_markup=markup)
     await dialogues.remember_prompt(deps.db, chat.id, user.id, prompt.message_id)
+
+
+async def run_or_ask(
+    update: Update,
+    context: BotContext,
+    *,
+    kind: str,
+    run: Callable[[Update, BotContext, str], Awaitable[None]],
+    question: Callable[[NullTranslations], str],
+    state: dict[str, object] | None = None,
+) -> None:
+    """A secretariat command: run it with its arguments, or ask for them in a dialogue.
+
+    The role is checked before asking, so nobody else gets a prompt they cannot answer.
+    """
+    chat = require_group(update)
+    text = command_text(require_message(update))
+    if text:
+        await run(update, context, text)
+        return
+    await cluster_service.check_secretariat(
+        context.deps.db, chat.id, require_user(update).id, await sender_is_admin(update, context)
+    )
+    await ask(update, context, kind, question(await translations(update, context)), state=state)
 
 
 async def ask_person(

@@ -18,7 +18,6 @@ from handlers.common import (
     BotApp,
     BotContext,
     LiveMessage,
-    command_text,
     guarded,
     mention,
     press_parts,
@@ -27,14 +26,12 @@ from handlers.common import (
     reply,
     require_chat,
     require_group,
-    require_message,
     require_user,
     send_safe,
     sender_is_admin,
     tell_privately,
-    translations,
 )
-from handlers.dialogues import CONTINUATIONS, ask, ask_person
+from handlers.dialogues import CONTINUATIONS, ask, ask_person, run_or_ask
 from handlers.reminders import wake as wake_reminders
 
 if TYPE_CHECKING:
@@ -157,25 +154,16 @@ async def _open(update: Update, context: BotContext, text: str) -> None:
 @guarded
 async def cmd_meeting(update: Update, context: BotContext) -> None:
     """Schedule a meeting, or ask for its details."""
-    chat = require_group(update)
-    text = command_text(require_message(update))
-    if text:
-        await _open(update, context, text)
-        return
-    await cluster_service.check_secretariat(
-        context.deps.db, chat.id, require_user(update).id, await sender_is_admin(update, context)
-    )
-    _ = (await translations(update, context)).gettext
-    await ask(
-        update,
-        context,
-        "meeting",
-        _(
+
+    def question(t: NullTranslations) -> str:
+        _ = t.gettext
+        return _(
             "Please reply to this message with the meeting's title, start and place, separated "
             "by “|”, for example: <code>Họp Cụm thi đua số 1 | 9:00 01/11/2022 | Phòng họp "
             "Vietsovpetro, Vũng Tàu</code> (an agenda may follow after another “|”)."
-        ),
-    )
+        )
+
+    await run_or_ask(update, context, kind="meeting", run=_open, question=question)
 
 
 async def _continue_meeting(

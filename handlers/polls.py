@@ -23,20 +23,18 @@ from handlers.common import (
     BotApp,
     BotContext,
     LiveMessage,
-    command_text,
     edit_quietly,
     guarded,
     press_parts,
     refresh_live,
     reply,
     require_group,
-    require_message,
     require_user,
     send_safe,
     sender_is_admin,
     translations,
 )
-from handlers.dialogues import CONTINUATIONS, ask
+from handlers.dialogues import CONTINUATIONS, run_or_ask
 from handlers.reminders import TICK_HOOKS
 from handlers.reminders import wake as wake_reminders
 
@@ -202,25 +200,16 @@ async def _open(update: Update, context: BotContext, text: str) -> None:
 @guarded
 async def cmd_poll(update: Update, context: BotContext) -> None:
     """Open a nomination poll, or ask for its details."""
-    chat = require_group(update)
-    text = command_text(require_message(update))
-    if text:
-        await _open(update, context, text)
-        return
-    await cluster_service.check_secretariat(
-        context.deps.db, chat.id, require_user(update).id, await sender_is_admin(update, context)
-    )
-    _ = (await translations(update, context)).gettext
-    await ask(
-        update,
-        context,
-        "poll",
-        _(
+
+    def question(t: NullTranslations) -> str:
+        _ = t.gettext
+        return _(
             "Please reply to this message with the title and closing time, separated by “|”, "
             "and any options, for example: <code>Bình xét đề nghị Cờ thi đua của Tập đoàn năm "
             "2022 | 17:00 25/11/2022 | nguong=50</code>"
-        ),
-    )
+        )
+
+    await run_or_ask(update, context, kind="poll", run=_open, question=question)
 
 
 async def _continue_poll(

@@ -22,7 +22,6 @@ from handlers.common import (
     BotApp,
     BotContext,
     LiveMessage,
-    command_text,
     edit_quietly,
     guarded,
     mention,
@@ -30,14 +29,13 @@ from handlers.common import (
     refresh_live,
     require_chat,
     require_group,
-    require_message,
     require_user,
     send_safe,
     sender_is_admin,
     tell_privately,
     translations,
 )
-from handlers.dialogues import CONTINUATIONS, ask
+from handlers.dialogues import CONTINUATIONS, ask, run_or_ask
 from handlers.reminders import wake as wake_reminders
 
 if TYPE_CHECKING:
@@ -277,25 +275,22 @@ async def cmd_confirm(update: Update, context: BotContext) -> None:
 
 
 async def _command(update: Update, context: BotContext, kind: str) -> None:
-    chat = require_group(update)
-    text = command_text(require_message(update))
-    if text:
+    def question(t: NullTranslations) -> str:
+        _ = t.gettext
+        if kind == "report":
+            return _("Please reply to this message with the title of the report request.")
+        return _("Please reply to this message with what the units should confirm.")
+
+    async def run(update: Update, context: BotContext, text: str) -> None:
         await open_from_text(update, context, kind, text)
-        return
-    await cluster_service.check_secretariat(
-        context.deps.db, chat.id, require_user(update).id, await sender_is_admin(update, context)
-    )
-    _ = (await translations(update, context)).gettext
-    question = (
-        _("Please reply to this message with the title of the report request.")
-        if kind == "report"
-        else _("Please reply to this message with what the units should confirm.")
-    )
+
     state: dict[str, object] = {"kind": kind}
     if kind == "confirmation" and (document := attached_document(update)) is not None:
         # /xacnhan given as a reply to the draft: the document rides along the dialogue.
         state["document"] = list(document)
-    await ask(update, context, "request_title", question, state=state)
+    await run_or_ask(
+        update, context, kind="request_title", run=run, question=question, state=state
+    )
 
 
 def _state_document(state: dict[str, object]) -> tuple[str, str] | None:
