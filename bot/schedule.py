@@ -86,6 +86,6 @@ def quiet_end_after(moment: datetime, end: time, tz: ZoneInfo) -> datetime:
     return candidate
 
 
-def latest_due(slots: Sequence[Slot], handled: set[str], now: datetime) -> list[Slot]:
+def due_slots(slots: Sequence[Slot], handled: set[str], now: datetime) -> list[Slot]:
     """Slots due by `now` and not yet handled, oldest first."""
     return [s for s in slots if s.due_at <= now and s.name not in handled]

@@ -12,6 +12,7 @@ from bot.schedule import (
     at_local,
     before_slots,
     daily_slots,
+    due_slots,
     in_quiet_hours,
     parse_hhmm,
     quiet_end_after,
@@ -130,7 +131,7 @@ async def _plan_request(
         if cluster.overdue_daily
         else []
     )
-    due_befores = [s for s in befores if s.due_at <= now and s.name not in handled]
+    due_befores = due_slots(befores, handled, now)
     for slot in (*befores, overdue, *dailies):
         if slot.due_at > now and slot.name not in handled:
             plan.later(slot.due_at)
@@ -167,7 +168,7 @@ async def _plan_request(
                 private_due=_private_due(cluster, now, None),
             )
         )
-    due_dailies = [s for s in dailies if s.due_at <= now and s.name not in handled]
+    due_dailies = due_slots(dailies, handled, now)
     if due_dailies:
         # Only the latest day's reminder goes out; days missed while down are retired.
         kind = "daily" if owing and overdue.name in handled else "skip"
@@ -195,7 +196,7 @@ async def _plan_meeting(
     for slot in befores:
         if slot.due_at > now and slot.name not in handled:
             plan.later(slot.due_at)
-    due = [s for s in befores if s.due_at <= now and s.name not in handled]
+    due = due_slots(befores, handled, now)
     if not due:
         return
     if now >= meeting.starts_at or not view.owing:
