@@ -46,6 +46,8 @@ class RecordingRequest(BaseRequest):
     admins: dict[int, list[int]] = field(default_factory=dict)
     bot_status: str = "member"
     privacy_off: bool = False
+    can_pin: bool = True  # the bot has the "Pin messages" right
+    pinned: dict[int, int] = field(default_factory=dict)  # chat id -> pinned message id
     calls: list[Call] = field(default_factory=list)
     failures: dict[str, list[Failure]] = field(default_factory=dict)
     # file_id -> content, as users uploaded them; getFile and downloads serve these.
@@ -109,7 +111,11 @@ class RecordingRequest(BaseRequest):
         answer = getattr(self, f"_{endpoint}", None)
         if answer is None:
             pytest.fail(f"unexpected Bot API call {endpoint}({params})")
-        result = answer(params)
+        try:
+            result = answer(params)
+        except _Refused as refusal:
+            body = {"ok": False, "error_code": refusal.status, "description": refusal.text}
+            return refusal.status, json.dumps(body).encode()
         self.calls[-1].result = result
         return 200, json.dumps({"ok": True, "result": result}).encode()
 
@@ -148,6 +154,12 @@ class RecordingRequest(BaseRequest):
 
     def _editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:
         return self._message(params)
+
+    def _pinChatMessage(self, params: dict[str, Any]) -> bool:
+        if not self.can_pin:
+            raise _Refused(400, "Bad Request: not enough rights to manage pinned messages")
+        self.pinned[int(params["chat_id"])] = int(params["message_id"])
+        return True
 
     def _getFile(self, params: dict[str, Any]) -> dict[str, Any]:
         file_id = str(params["file_id"])
@@ -195,14 +207,23 @@ class RecordingRequest(BaseRequest):
 
     # ----- what tests look at ----------------------------------------------------------
 
-    def sent(self, chat_id: int | None = None) -> list[Call]:
-        """Messages sent or edited, optionally in one chat."""
+    def sent(self, chat_id: int | None = None, *, board: bool = False) -> list[Call]:
+        """Messages sent or edited, optionally in one chat.
+
+        The pinned status board follows every change; tests of other features look past
+        it unless they ask for it (`board=True`), and `board_posts` shows it alone.
+        """
         return [
             c
             for c in self.calls
             if c.endpoint in ("sendMessage", "editMessageText")
             and (chat_id is None or int(c.params["chat_id"]) == chat_id)
+            and (board or not is_board(c))
         ]
+
+    def board_posts(self, chat_id: int) -> list[Call]:
+        """The status board's messages and edits in a chat."""
+        return [c for c in self.sent(chat_id, board=True) if is_board(c)]
 
     def texts(self, chat_id: int | None = None) -> list[str]:
         """Texts of messages sent or edited, optionally in one chat."""
@@ -250,6 +271,23 @@ _ADMIN_RIGHTS = {
     "can_delete_stories": False,
     "can_pin_messages": True,
 }
+
+
+class _Refused(Exception):
+    """A canned answer refused the call, as Telegram would."""
+
+    def __init__(self, status: int, text: str) -> None:
+        super().__init__(text)
+        self.status = status
+        self.text = text
+
+
+BOARD_MARK = "📌 "
+
+
+def is_board(call: Call) -> bool:
+    """Whether a sent or edited message is the pinned status board."""
+    return str(call.params.get("text", "")).startswith(BOARD_MARK)
 
 
 def markup_buttons(call: Call) -> list[tuple[str, str]]:
