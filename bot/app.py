@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -26,6 +28,7 @@ from bot.services.submissions import remove_partial_downloads
 from db.connection import Database
 from handlers import register_all
 from handlers.common import BotApp, BotContext
+from handlers.export import wait_for_exports
 from handlers.reminders import start as start_reminders
 from handlers.requests import schedule_missing_posts
 
@@ -39,6 +42,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 HEARTBEAT_FILE = "heartbeat"
+# How long a stopping bot lets a running /export finish.
+EXPORT_GRACE = 30.0
 
 # (command, description) for the menu; Vietnamese aliases work too but are not listed twice.
 GROUP_COMMANDS = (
@@ -53,6 +58,7 @@ GROUP_COMMANDS = (
     ("confirm", N_("Ask the units to confirm")),
     ("meeting", N_("Schedule a meeting")),
     ("poll", N_("Open a nomination vote")),
+    ("export", N_("Spreadsheet, files and minutes, sent privately")),
     ("invite", N_("Invitation link for a unit")),
     ("voter", N_("Who casts a unit's vote")),
     ("settings", N_("Cluster settings")),
@@ -154,6 +160,9 @@ def build_application(
     async def post_stop(app: BotApp) -> None:
         deps: Deps | None = app.bot_data.get("deps")
         if deps is not None:
+            # An export under way may finish (briefly) before the connection closes.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wait_for_exports(), EXPORT_GRACE)
             # Pending live edits go out now, while the bot can still talk to Telegram.
             await deps.live.flush(immediate=True)
 

@@ -29,6 +29,8 @@ class Cluster:
     quiet_end: str = "07:00"
     overdue_daily: bool = True
     offsets_changed_at: datetime | None = None
+    board_enabled: bool = True
+    status_picture: bool = False
 
 
 @dataclass(frozen=True)
@@ -411,3 +413,9 @@ class PrivateOnly(DomainError):
     """Ballots are filled in the private chat with the bot, never in the group."""
 
     code = "private_only"
+
+
+class NoSuchItem(DomainError):
+    """`/status <text>` matched neither a unit code nor the title of an item."""
+
+    code = "no_such_item"

@@ -33,6 +33,8 @@ def _row_to_cluster(row: aiosqlite.Row) -> Cluster:
         offsets_changed_at=from_ts(row["offsets_changed_at"])
         if row["offsets_changed_at"]
         else None,
+        board_enabled=bool(row["board_enabled"]),
+        status_picture=bool(row["status_picture"]),
     )
 
 
@@ -42,7 +44,7 @@ async def get_cluster_by_chat(conn: aiosqlite.Connection, chat_id: int) -> Clust
         conn,
         """SELECT id, chat_id, name, year, locale, tz, join_policy, lead_unit_id,
                   created_by, created_at, reminder_offsets, digest_time, quiet_start,
-                  quiet_end, overdue_daily, offsets_changed_at
+                  quiet_end, overdue_daily, offsets_changed_at, board_enabled, status_picture
            FROM clusters WHERE chat_id = ?""",
         (chat_id,),
     )
@@ -55,7 +57,7 @@ async def get_cluster(conn: aiosqlite.Connection, cluster_id: int) -> Cluster | 
         conn,
         """SELECT id, chat_id, name, year, locale, tz, join_policy, lead_unit_id,
                   created_by, created_at, reminder_offsets, digest_time, quiet_start,
-                  quiet_end, overdue_daily, offsets_changed_at
+                  quiet_end, overdue_daily, offsets_changed_at, board_enabled, status_picture
            FROM clusters WHERE id = ?""",
         (cluster_id,),
     )
@@ -97,6 +99,8 @@ async def update_cluster(
     quiet_end: str | None = None,
     overdue_daily: bool | None = None,
     offsets_changed_at: datetime | None = None,
+    board_enabled: bool | None = None,
+    status_picture: bool | None = None,
 ) -> None:
     """Change the given fields of a cluster, leaving the others."""
     await execute(
@@ -112,7 +116,9 @@ async def update_cluster(
                quiet_start = COALESCE(:quiet_start, quiet_start),
                quiet_end = COALESCE(:quiet_end, quiet_end),
                overdue_daily = COALESCE(:overdue_daily, overdue_daily),
-               offsets_changed_at = COALESCE(:offsets_changed_at, offsets_changed_at)
+               offsets_changed_at = COALESCE(:offsets_changed_at, offsets_changed_at),
+               board_enabled = COALESCE(:board_enabled, board_enabled),
+               status_picture = COALESCE(:status_picture, status_picture)
            WHERE id = :id""",
         {
             "id": cluster_id,
@@ -127,6 +133,8 @@ async def update_cluster(
             "quiet_end": quiet_end,
             "overdue_daily": None if overdue_daily is None else int(overdue_daily),
             "offsets_changed_at": ts(offsets_changed_at) if offsets_changed_at else None,
+            "board_enabled": None if board_enabled is None else int(board_enabled),
+            "status_picture": None if status_picture is None else int(status_picture),
         },
     )
 
@@ -146,7 +154,7 @@ async def list_clusters(conn: aiosqlite.Connection) -> list[Cluster]:
         conn,
         """SELECT id, chat_id, name, year, locale, tz, join_policy, lead_unit_id,
                   created_by, created_at, reminder_offsets, digest_time, quiet_start,
-                  quiet_end, overdue_daily, offsets_changed_at
+                  quiet_end, overdue_daily, offsets_changed_at, board_enabled, status_picture
            FROM clusters ORDER BY id""",
     )
     return [_row_to_cluster(r) for r in rows]

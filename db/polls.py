@@ -33,6 +33,18 @@ async def list_open_poll_rows(conn: aiosqlite.Connection) -> list[aiosqlite.Row]
     return await fetch_all(conn, _SELECT + " WHERE status = 'open' ORDER BY closes_at, id")
 
 
+async def list_cluster_poll_rows(
+    conn: aiosqlite.Connection, cluster_id: int, statuses: tuple[str, ...] = ("open",)
+) -> list[aiosqlite.Row]:
+    """A cluster's polls in these statuses, closing soonest first."""
+    marks = ",".join("?" for _ in statuses)
+    return await fetch_all(
+        conn,
+        _SELECT + " WHERE cluster_id = ? AND status IN (" + marks + ") ORDER BY closes_at, id",
+        (cluster_id, *statuses),
+    )
+
+
 async def insert_poll(conn: aiosqlite.Connection, **values: Any) -> int:
     """Store a new open poll; return its id."""
     values = dict(values)

@@ -6,9 +6,11 @@ from typing import TYPE_CHECKING
 
 from handlers import (
     admin,
+    board,
     confirmations,
     dialogues,
     errors,
+    export,
     group,
     meetings,
     membership,
@@ -40,6 +42,8 @@ def register_all(app: BotApp) -> None:
     meetings.register(app)
     polls.register(app)
     status.register(app)
+    export.register(app)
+    board.register(app)  # the pinned board follows every change
     group.register(app)
     # group 1: answers to guided dialogues (plain text that no command took)
     dialogues.register(app)

@@ -14,6 +14,7 @@ from bot.domain import InvalidInput, NotGroupAdmin, UnknownUnit
 from bot.services import clusters as cluster_service
 from bot.services import membership
 from handlers import callback_data as cb
+from handlers.board import retire_board
 from handlers.common import (
     BotApp,
     BotContext,
@@ -311,6 +312,10 @@ def _settings_view(t: NullTranslations, cluster: Cluster) -> tuple[str, InlineKe
         quiet_end=cluster.quiet_end,
         daily=_("on") if cluster.overdue_daily else _("off"),
     )
+    text += "\n" + _("Pinned status board: {board}\nPicture with /status: {picture}").format(
+        board=_("on") if cluster.board_enabled else _("off"),
+        picture=_("on") if cluster.status_picture else _("off"),
+    )
     markup = InlineKeyboardMarkup(
         [
             [
@@ -347,6 +352,24 @@ def _settings_view(t: NullTranslations, cluster: Cluster) -> tuple[str, InlineKe
                         cb.SETTING, "daily", "off" if cluster.overdue_daily else "on"
                     ),
                 )
+            ],
+            [
+                InlineKeyboardButton(
+                    _("Turn off the pinned board")
+                    if cluster.board_enabled
+                    else _("Turn on the pinned board"),
+                    callback_data=cb.encode(
+                        cb.SETTING, "board", "off" if cluster.board_enabled else "on"
+                    ),
+                ),
+                InlineKeyboardButton(
+                    _("No picture with /status")
+                    if cluster.status_picture
+                    else _("Picture with /status"),
+                    callback_data=cb.encode(
+                        cb.SETTING, "picture", "off" if cluster.status_picture else "on"
+                    ),
+                ),
             ],
         ]
     )
@@ -408,12 +431,16 @@ async def cb_setting(update: Update, context: BotContext) -> None:
         locale=value if key == "lang" else None,
         join_policy=value if key == "join" else None,
         overdue_daily=(value == "on") if key == "daily" else None,
+        board_enabled=(value == "on") if key == "board" else None,
+        status_picture=(value == "on") if key == "picture" else None,
     )
     text, markup = _settings_view(await translations(update, context), cluster)
     await query.answer()
     await edit_quietly(update, text, markup)
     if key == "daily":
         wake_reminders(context.application)
+    if key == "board" and value == "off":
+        await retire_board(context, chat.id)
 
 
 @guarded

@@ -26,6 +26,7 @@ BALLOT_CAST = "ps1"  # ps1:<poll_id>:<draft>
 POLL_MANAGE = "pm1"  # pm1:<close|minutes|result>:<poll_id>
 VOTER_UNIT = "vot1"  # vot1:<unit_id>
 VOTER = "votp1"  # votp1:<unit_id>:<user_id, 0 = the liaison by default>
+STATUS_ITEM = "st1"  # st1:<r|m|p>:<item_id>  (one item of /status in detail)
 
 _INT = r"(\d{1,18})"
 PATTERNS = {
@@ -48,7 +49,10 @@ PATTERNS = {
     POLL_MANAGE: re.compile(rf"^{POLL_MANAGE}:(close|minutes|result):{_INT}$"),
     VOTER_UNIT: re.compile(rf"^{VOTER_UNIT}:{_INT}$"),
     VOTER: re.compile(rf"^{VOTER}:{_INT}:{_INT}$"),
-    SETTING: re.compile(rf"^{SETTING}:(lang|plang|join|daily):(vi|en|approve|open|on|off)$"),
+    STATUS_ITEM: re.compile(rf"^{STATUS_ITEM}:([rmp]):{_INT}$"),
+    SETTING: re.compile(
+        rf"^{SETTING}:(lang|plang|join|daily|board|picture):(vi|en|approve|open|on|off)$"
+    ),
     ASK_SETTING: re.compile(rf"^{ASK_SETTING}:(offsets|digest|quiet)$"),
 }
 

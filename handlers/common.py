@@ -301,6 +301,7 @@ def refresh_live(
         except BadRequest as exc:
             # Unchanged text, or the message was deleted: nothing to fix here.
             log.info("live message %s not edited: %s", key, exc)
+        notify_change(context, chat_id)
 
     context.deps.live.touch(key, render)
 
@@ -320,6 +321,17 @@ async def edit_quietly(
             raise
 
 
+# Called with (context, group chat id) after a handler ran in a cluster's group, and after
+# a live item message was refreshed: the pinned board (handlers/board.py) listens.
+CHANGE_HOOKS: list[Callable[[BotContext, int], None]] = []
+
+
+def notify_change(context: BotContext, chat_id: int) -> None:
+    """Tell the listeners that something in the group's cluster may have changed."""
+    for hook in CHANGE_HOOKS:
+        hook(context, chat_id)
+
+
 def guarded(func: H) -> H:
     """Turn domain errors raised by a handler into a polite answer; drop replayed updates."""
 
@@ -327,6 +339,9 @@ def guarded(func: H) -> H:
     async def wrapper(update: Update, context: BotContext) -> None:
         try:
             await func(update, context)
+            chat = update.effective_chat
+            if chat is not None and chat.type in (Chat.GROUP, Chat.SUPERGROUP):
+                notify_change(context, chat.id)
         except AlreadyHandled:
             log.info("update %s already handled; skipped", update.update_id)
             if update.callback_query is not None:

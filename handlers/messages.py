@@ -181,6 +181,11 @@ def render_error(exc: domain.DomainError, t: NullTranslations) -> str:
         )
     if isinstance(exc, domain.GroupOnly):
         return _("This command is used in the cluster's group.")
+    if isinstance(exc, domain.NoSuchItem):
+        return _(
+            "No unit code and no item title matches “{text}”. Type /status to see every open "
+            "item, /status VSP for one unit, or part of a title for one item."
+        ).format(text=html.escape(str(d.get("text", ""))))
     if isinstance(exc, domain.UnknownUnit):
         if "code" in d:
             return _(

@@ -22,6 +22,8 @@ class Call:
     endpoint: str
     params: dict[str, Any]
     result: Any = None
+    # Files sent with the call: multipart field -> (file name, bytes).
+    uploads: dict[str, tuple[str, bytes]] = field(default_factory=dict)
 
 
 @dataclass
@@ -33,6 +35,7 @@ class Failure:
     parameters: dict[str, Any] | None = None
     times: int = 1
     chat_id: int | None = None  # only calls to this chat fail
+    message_id: int | None = None  # only calls about this message fail (edits, pins)
 
 
 @dataclass
@@ -89,11 +92,17 @@ class RecordingRequest(BaseRequest):
             return 200, self.files[file_id]
         endpoint = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
-        self.calls.append(Call(endpoint, params))
+        call = Call(endpoint, params)
+        if request_data is not None and request_data.contains_files:
+            for name, (filename, content, _mime) in request_data.multipart_data.items():
+                data = content if isinstance(content, bytes) else content.read()
+                call.uploads[name] = (filename or name, data)
+        self.calls.append(call)
         queued = [
             f
             for f in self.failures.get(endpoint, [])
-            if f.chat_id is None or str(f.chat_id) == str(params.get("chat_id"))
+            if (f.chat_id is None or str(f.chat_id) == str(params.get("chat_id")))
+            and (f.message_id is None or str(f.message_id) == str(params.get("message_id")))
         ]
         if queued:
             failure = queued[0]
@@ -161,6 +170,12 @@ class RecordingRequest(BaseRequest):
         self.pinned[int(params["chat_id"])] = int(params["message_id"])
         return True
 
+    def _unpinChatMessage(self, params: dict[str, Any]) -> bool:
+        chat_id = int(params["chat_id"])
+        if self.pinned.get(chat_id) == int(params.get("message_id", 0)):
+            del self.pinned[chat_id]
+        return True
+
     def _getFile(self, params: dict[str, Any]) -> dict[str, Any]:
         file_id = str(params["file_id"])
         content = self.files.get(file_id, b"")
@@ -174,7 +189,8 @@ class RecordingRequest(BaseRequest):
     def _sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:
         message = self._message(params)
         message.pop("text")
-        document = params["document"]
+        # An uploaded file gets a fresh id, as Telegram gives it one.
+        document = params.get("document") or f"upload{message['message_id']}"
         message["document"] = {"file_id": str(document), "file_unique_id": f"u{document}"}
         if params.get("caption"):
             message["caption"] = params["caption"]
@@ -246,6 +262,19 @@ class RecordingRequest(BaseRequest):
         texts = self.texts(chat_id)
         assert texts, "the bot sent nothing"
         return texts[-1]
+
+    def documents(self, chat_id: int) -> list[tuple[str, bytes | str]]:
+        """(file name, content) of every document sent to a chat; a file id stands for
+        a file sent again from Telegram's servers (its name is then the caption)."""
+        found: list[tuple[str, bytes | str]] = []
+        for c in self.calls:
+            if c.endpoint != "sendDocument" or int(c.params["chat_id"]) != chat_id:
+                continue
+            if c.uploads:
+                found.extend(c.uploads.values())
+            else:
+                found.append((str(c.params.get("caption", "")), str(c.params["document"])))
+        return found
 
     def answers(self) -> list[dict[str, Any]]:
         """Parameters of every answerCallbackQuery."""

@@ -289,8 +289,13 @@ async def update_settings(
     digest_text: str | None = None,
     quiet_text: str | None = None,
     overdue_daily: bool | None = None,
+    board_enabled: bool | None = None,
+    status_picture: bool | None = None,
 ) -> Cluster:
-    """Change the cluster's language, join policy or reminder settings (secretariat only)."""
+    """Change the cluster's language, join policy, reminder or status settings.
+
+    Secretariat only.
+    """
     if locale is not None and locale not in ("vi", "en"):
         raise InvalidInput(field="locale", value=locale)
     if join_policy is not None and join_policy not in JOIN_POLICIES:
@@ -322,6 +327,8 @@ async def update_settings(
             quiet_start=quiet_start,
             quiet_end=quiet_end,
             overdue_daily=overdue_daily,
+            board_enabled=board_enabled,
+            status_picture=status_picture,
         )
         await audit.insert_audit(
             conn,
@@ -330,7 +337,8 @@ async def update_settings(
             action="settings",
             detail=(
                 f"locale={locale} join_policy={join_policy} offsets={offsets} "
-                f"digest={digest} quiet={quiet_start}-{quiet_end} daily={overdue_daily}"
+                f"digest={digest} quiet={quiet_start}-{quiet_end} daily={overdue_daily} "
+                f"board={board_enabled} picture={status_picture}"
             ),
             now=now,
         )

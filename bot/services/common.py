@@ -31,6 +31,13 @@ def clean_text(text: str) -> str:
     return _SPACE_RE.sub(" ", text).strip()
 
 
+def fold_text(text: str) -> str:
+    """Casefold without diacritics, for matching what people type to a title."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return _SPACE_RE.sub(" ", stripped).casefold().strip()
+
+
 @asynccontextmanager
 async def unit_of_work(
     db: Database, update_id: int | None, now: datetime

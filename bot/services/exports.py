@@ -22,7 +22,8 @@ from bot.files import (
     stored_name,
 )
 from bot.minutes import build_minutes
-from bot.services.common import fold_text
+from bot.services.clusters import require_cluster, require_secretariat
+from bot.services.common import fold_text, unit_of_work
 from bot.services.meetings import load_meeting_view
 from bot.services.polls import PollView, load_poll_view, poll_from_row
 from bot.services.requests import load_view
@@ -35,7 +36,7 @@ from bot.workbook import (
     local_naive,
     person_label,
 )
-from db import clusters, liaisons, meetings, people, polls, requests, submissions, units
+from db import audit, clusters, liaisons, meetings, people, polls, requests, submissions, units
 from db.util import fetch_all, from_ts
 
 if TYPE_CHECKING:
@@ -240,6 +241,29 @@ async def _people(
         if person is not None:
             found[user_id] = person
     return found
+
+
+async def start_export(
+    db: Database,
+    *,
+    chat_id: int,
+    user_id: int,
+    is_group_admin: bool,
+    update_id: int | None,
+    now: datetime,
+) -> Cluster:
+    """Check that the person may export the chat's cluster and note it in the journal.
+
+    The journal row shares the transaction with the update id, so a redelivered
+    /export does not send everything twice.
+    """
+    async with unit_of_work(db, update_id, now) as conn:
+        cluster = await require_cluster(conn, chat_id)
+        await require_secretariat(conn, cluster, user_id, is_group_admin)
+        await audit.insert_audit(
+            conn, cluster_id=cluster.id, user_id=user_id, action="export", detail="", now=now
+        )
+    return cluster
 
 
 async def gather_export(db: Database, cluster_id: int) -> ExportData:

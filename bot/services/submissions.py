@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import time
-import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -28,7 +26,7 @@ from bot.domain import (
 )
 from bot.files import FileCheckError, check_file, safe_display_name, stored_name
 from bot.services.clusters import require_cluster, require_secretariat
-from bot.services.common import clean_text, unit_of_work
+from bot.services.common import clean_text, fold_text, unit_of_work
 from bot.services.requests import RequestView, load_view
 from db import audit, clusters, liaisons, pending, requests, submissions, units
 from db.util import from_ts
@@ -98,21 +96,14 @@ class Recorded:
     duplicate: bool
 
 
-def _fold(text: str) -> str:
-    """Casefold without diacritics, for matching a caption to a title."""
-    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return re.sub(r"\s+", " ", stripped).casefold().strip()
-
-
 def _by_caption(candidates: list[Candidate], caption: str) -> list[Candidate]:
-    folded = _fold(caption)
+    folded = fold_text(caption)
     if len(folded) < 4:
         return []
     return [
         c
         for c in candidates
-        if _fold(c.request.title) in folded or folded in _fold(c.request.title)
+        if fold_text(c.request.title) in folded or folded in fold_text(c.request.title)
     ]
 
 

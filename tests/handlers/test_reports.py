@@ -109,10 +109,8 @@ async def test_submission_by_reply_is_stored_with_receipt(harness: Harness) -> N
     )
     assert await harness.scalar("SELECT file_name FROM submissions") == "BC tong ket PVEP 2022.pdf"
     # The request message now shows PVEP as submitted.
-    edit = (
-        harness.request.sent(GROUP_ID)[-1]
-        if False
-        else next(c for c in reversed(harness.request.calls) if c.endpoint == "editMessageText")
+    edit = next(
+        c for c in reversed(harness.request.sent(GROUP_ID)) if c.endpoint == "editMessageText"
     )
     assert int(edit.params["message_id"]) == request_message
     assert "Đã nộp 1/4: PVEP" in edit.params["text"]

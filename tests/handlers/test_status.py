@@ -50,4 +50,4 @@ async def test_status_for_one_unit_and_when_nothing_is_open(harness: Harness) ->
     assert "❌ PVEP: chưa nộp" in text
     assert "VSP:" not in text
     await harness.say(HA_VSP, "/status XYZ")
-    assert "Cụm không có đơn vị nào mang mã XYZ" in harness.request.last_sent(GROUP_ID)
+    assert "Không có đơn vị hay nội dung nào khớp với “XYZ”" in harness.request.last_sent(GROUP_ID)
