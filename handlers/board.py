@@ -21,7 +21,7 @@ from handlers.status import board_footer, render_board
 log = logging.getLogger(__name__)
 
 # Errors that mean the board message is gone (deleted, or no longer ours to edit).
-_GONE = ("not found", "message_id_invalid", "can't be edited")
+_GONE = ("message to edit not found", "message_id_invalid", "can't be edited")
 
 
 def touch_board(context: BotContext, chat_id: int) -> None:

@@ -147,9 +147,7 @@ async def _run(context: BotContext, cluster: Cluster, user_id: int, t: NullTrans
         zips = 0
         for report in data.reports:
             if not report.versions:
-                step(
-                    _("▫️ {title}: no file yet").format(title=html.escape(report.request.title))
-                )
+                step(_("▫️ {title}: no file yet").format(title=html.escape(report.request.title)))
                 continue
             bundle = await asyncio.to_thread(
                 export_service.build_request_zip,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import logging
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.error import TelegramError
@@ -25,6 +25,7 @@ from handlers.common import (
     LiveMessage,
     edit_quietly,
     guarded,
+    notify_change,
     press_parts,
     refresh_live,
     reply,
@@ -452,6 +453,8 @@ async def post_result(
             )
         except TelegramError as exc:
             log.info("poll %s message not edited: %s", view.poll.id, exc)
+    # The board drops the closed poll (a job's context is a BotContext too).
+    notify_change(cast("BotContext", context), closed.cluster.chat_id)
 
 
 async def close_due_polls(

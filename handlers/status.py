@@ -46,6 +46,8 @@ if TYPE_CHECKING:
 
     from bot.services.status import Mark, View
 
+# Units named per state on the board before "and N more".
+BOARD_CODES = 12
 # Buttons under /status: one per item, up to this many (Telegram allows 100).
 MAX_ITEM_BUTTONS = 30
 CAPTION_LIMIT = MessageLimit.CAPTION_LENGTH
@@ -195,7 +197,7 @@ def render_detail(detail: ItemDetail, t: NullTranslations) -> str:
 def _item_button(view: View) -> InlineKeyboardButton:
     kind, item_id = status_service.item_key(view)
     title = status_service.item_title(view)
-    label = title if len(title) <= 40 else title[:39] + "…"
+    label = title if len(title) <= 40 else title[:39].rstrip() + "…"
     data = cd.encode(cd.STATUS_ITEM, kind, item_id)
     return InlineKeyboardButton("🔎 " + label, callback_data=data)
 
@@ -248,6 +250,10 @@ def render_board(status: Status, t: NullTranslations) -> str:
         item_marks = status_service.marks(view)
         for state, icon in _BOARD_GROUPS:
             codes = [html.escape(m.unit.code) for m in item_marks if m.state == state]
+            if len(codes) > BOARD_CODES:
+                # A long list would crowd out the other items: the rest is in /status.
+                rest = len(codes) - BOARD_CODES + 1
+                codes = [*codes[: BOARD_CODES - 1], _("and {count} more").format(count=rest)]
             if codes:
                 lines.append(f"{icon} {_group_label(state, t)}: {', '.join(codes)}")
         if all(m.done for m in item_marks):

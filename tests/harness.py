@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from telegram import Update
@@ -93,6 +94,10 @@ class Harness:
     async def press(self, person: Any, data: str, **kwargs: Any) -> dict[str, Any]:
         """The person presses an inline button carrying `data`."""
         return await self.feed(self.updates.callback(person, data, **kwargs))
+
+    def job_context(self) -> Any:
+        """What a JobQueue callback receives, for calling a job by hand."""
+        return SimpleNamespace(application=self.app, bot=self.app.bot, deps=self.deps)
 
     async def scalar(self, sql: str, *params: Any) -> Any:
         """Read one value from the database."""

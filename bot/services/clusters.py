@@ -20,7 +20,7 @@ from bot.domain import (
 )
 from bot.schedule import parse_hhmm
 from bot.services.common import clean_text, unit_of_work
-from db import audit, clusters, dialogues, liaisons, people, units
+from db import audit, boards, clusters, dialogues, liaisons, people, units
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -361,6 +361,8 @@ async def migrate_chat(db: Database, old_chat_id: int, new_chat_id: int, now: da
         await dialogues.move_chat(conn, old_chat_id, new_chat_id)
         if moved:
             cluster = await require_cluster(conn, new_chat_id)
+            # The old group's message ids mean nothing in the supergroup: post a new board.
+            await boards.upsert_board(conn, cluster.id, message_id=None, body_hash=None, now=now)
             await audit.insert_audit(
                 conn,
                 cluster_id=cluster.id,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 
 from handlers.reminders import job_tick
 from tests.fakes import Failure, markup_buttons
@@ -17,7 +16,7 @@ DEADLINE = datetime(2022, 11, 15, 10, 0, tzinfo=UTC)
 
 async def tick(h: Harness) -> None:
     """Run the reminder job as JobQueue would."""
-    await job_tick(SimpleNamespace(application=h.app, bot=h.app.bot))  # type: ignore[arg-type]
+    await job_tick(h.job_context())
 
 
 async def test_meeting_message_answers_and_who_attends(harness: Harness) -> None:

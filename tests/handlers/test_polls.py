@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 from handlers.reminders import job_tick
 from tests.fakes import markup_buttons
 from tests.handlers.test_reports import seed_with_liaisons
@@ -59,7 +57,7 @@ async def test_secret_poll_from_opening_to_minutes(harness: Harness) -> None:
     assert "không phải người bỏ phiếu" in harness.request.last_sent(OUTSIDER.id)
     for code in ("PVEP", "RVP", "GPV"):
         await _vote_privately(harness, VOTERS[code], "VSP")
-    await job_tick(SimpleNamespace(application=harness.app, bot=harness.app.bot))  # type: ignore[arg-type]
+    await job_tick(harness.job_context())
     result = harness.request.last_sent(GROUP_ID)
     assert result.startswith("🗳 <b>Kết quả bình xét:")
     assert "Số phiếu: 4/4 đơn vị (100%); phiếu trắng: 0" in result
@@ -198,6 +196,6 @@ async def test_a_result_that_failed_to_post_is_posted_by_the_next_tick(harness: 
     await harness.press(ADMIN, "pm1:close:1")
     assert await harness.scalar("SELECT status, result_posted FROM polls") == "closed"
     assert await harness.scalar("SELECT result_posted FROM polls") == 0
-    await job_tick(SimpleNamespace(application=harness.app, bot=harness.app.bot))  # type: ignore[arg-type]
+    await job_tick(harness.job_context())
     assert harness.request.last_sent(GROUP_ID).startswith("🗳 <b>Kết quả bình xét:")
     assert await harness.scalar("SELECT result_posted FROM polls") == 1
