@@ -196,6 +196,16 @@ class RecordingRequest(BaseRequest):
             message["caption"] = params["caption"]
         return message
 
+    def _sendPhoto(self, params: dict[str, Any]) -> dict[str, Any]:
+        message = self._message(params)
+        message.pop("text")
+        message["photo"] = [
+            {"file_id": "photo1", "file_unique_id": "uphoto1", "width": 1, "height": 1}
+        ]
+        if params.get("caption"):
+            message["caption"] = params["caption"]
+        return message
+
     def _answerCallbackQuery(self, params: dict[str, Any]) -> bool:
         return True
 

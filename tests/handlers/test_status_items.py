@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
+
+from PIL import Image
 
 from bot.i18n import translator
 from bot.services.status import build_status
@@ -216,3 +219,23 @@ async def test_closed_items_are_found_when_nothing_open_matches(harness: Harness
     detail = harness.request.last_sent(GROUP_ID)
     assert detail.startswith("📋 <b>Báo cáo tổng kết phong trào năm 2023</b>")
     assert "Trạng thái: đang mở" in detail
+
+
+async def test_status_as_a_picture_when_the_cluster_wants_one(harness: Harness) -> None:
+    await seed_with_liaisons(harness)
+    request_message = await open_request(harness)
+    await harness.send_file(DUC_PVEP, "BC PVEP.pdf", PDF, reply_to=request_message)
+    await harness.press(ADMIN, "set1:picture:on")
+    assert await harness.scalar("SELECT status_picture FROM clusters") == 1
+    await harness.say(HA_VSP, "/tinhhinh")
+    photo = next(c for c in reversed(harness.request.calls) if c.endpoint == "sendPhoto")
+    ((_name, png),) = photo.uploads.values()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    with Image.open(io.BytesIO(png)) as image:
+        assert image.width > 300
+        assert image.height > 200
+    assert "1/4 đơn vị đã nộp" in photo.params["caption"]
+    assert [d for _, d in markup_buttons(photo)] == ["st1:r:1"]
+    # One unit's status stays text.
+    await harness.say(HA_VSP, "/tinhhinh PVEP")
+    assert "✅ PVEP: đã nộp" in harness.request.last_sent(GROUP_ID)
