@@ -60,7 +60,7 @@ MEETING_STATUS_LABELS = {
     "cancelled": "Đã hủy",
 }
 POLL_STATUS_LABELS = {"open": "Đang bỏ phiếu", "closed": "Đã kết thúc"}
-REVIEW_LABELS = {"pending": "Chờ xem xét", "accepted": "Đã chấp nhận", "returned": "Cần bổ sung"}
+REVIEW_LABELS = {"pending": "Chờ xem xét", "accepted": "Đã tiếp nhận", "returned": "Cần bổ sung"}
 STORAGE_LABELS = {
     "stored": "Đã lưu",
     "too_big": "Quá lớn – giữ theo file id",

@@ -74,7 +74,7 @@ async def cmd_export(update: Update, context: BotContext) -> None:
     cluster = await cluster_service.check_secretariat(deps.db, chat.id, user.id, is_admin)
     person = await membership.get_person(deps.db, user.id)
     if person is None or not person.reachable:
-        raise PrivateChatNeeded(bot_username=context.bot.username)
+        raise PrivateChatNeeded(bot_username=context.bot.username, purpose="files")
     _ = translator(cluster.locale).gettext
     if cluster.id in _running:
         await reply(

@@ -205,6 +205,11 @@ def render_error(exc: domain.DomainError, t: NullTranslations) -> str:
         return _("Your request to join is waiting for the cluster secretariat's approval.")
     if isinstance(exc, domain.StaleRequest):
         return _("This request has already been handled.")
+    if isinstance(exc, domain.PrivateChatNeeded) and d.get("purpose") == "files":
+        return _(
+            "Files are sent only in the private chat. Please open https://t.me/{bot}, "
+            "press Start, then ask again in the group."
+        ).format(bot=html.escape(str(d.get("bot_username", ""))))
     if isinstance(exc, domain.PrivateChatNeeded):
         return _(
             "Invitation links are sent only in the private chat. Please open "

@@ -508,7 +508,7 @@ async def cb_manage(update: Update, context: BotContext) -> None:
     await cluster_service.check_secretariat(deps.db, chat.id, user.id, is_admin)
     person = await membership.get_person(deps.db, user.id)
     if person is None or not person.reachable:
-        raise PrivateChatNeeded(bot_username=context.bot.username)
+        raise PrivateChatNeeded(bot_username=context.bot.username, purpose="files")
     view, result = await poll_service.result_of(deps.db, int(pid))
     if view.poll.is_open or view.cluster.chat_id != chat.id:
         await query.answer()

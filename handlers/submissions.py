@@ -460,7 +460,7 @@ async def send_files(update: Update, context: BotContext, request_id: int, is_ad
     )
     person = await membership.get_person(deps.db, user.id)
     if person is None or not person.reachable:
-        raise PrivateChatNeeded(bot_username=context.bot.username)
+        raise PrivateChatNeeded(bot_username=context.bot.username, purpose="files")
     locale = private_locale(person, view.cluster.locale)
     _ = translator(locale).gettext
     lines = [_("Files for “{title}”:").format(title=html.escape(view.request.title))]

@@ -250,7 +250,7 @@ async def test_pin_refused_tells_the_group_once(harness: Harness) -> None:
     assert len(pins(harness)) == 1
     notices = pin_notices(harness)
     assert len(notices) == 1
-    assert notices[0].startswith("Tôi chưa ghim được bảng tình hình ở trên.")
+    assert notices[0].startswith("Bot chưa ghim được bảng tình hình ở trên.")
     assert await harness.scalar("SELECT pin_warned FROM status_boards") == 1
     # The board is deleted twice; each time it comes back, the pin is tried, nobody is told.
     for person, content in ((DUC_PVEP, PDF), (TUAN_RVP, PDF + b"rvp")):

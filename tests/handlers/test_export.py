@@ -96,6 +96,7 @@ async def test_export_is_refused_to_others_and_needs_the_private_chat(harness: H
     )
     # The lead unit's liaison is secretariat but never opened the private chat.
     await _export(harness, HA_VSP)
+    assert "Tệp chỉ được gửi qua tin nhắn riêng" in harness.request.last_sent(GROUP_ID)
     assert "t.me/cum_thi_dua_bot" in harness.request.last_sent(GROUP_ID)
     assert not any(c.endpoint == "sendDocument" for c in harness.request.calls)
     assert await harness.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'export'") == 0

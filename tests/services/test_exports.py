@@ -408,7 +408,7 @@ async def test_reports_sheet_has_every_version_and_the_units_that_owe(seeded: Se
     assert (vsp["Nộp muộn"], vsp["Muộn"], vsp["Tình trạng xem xét"]) == (
         "Không",
         None,
-        "Đã chấp nhận",
+        "Đã tiếp nhận",
     )
     assert (vsp["Tên tệp"], vsp["Lưu trữ"]) == ("VSP - Báo cáo tổng kết 2022.pdf", "Đã lưu")
     assert vsp["Người nộp"] == "Nguyễn Văn Hùng (@hungnv_vsp)"
@@ -652,7 +652,7 @@ async def test_manifest_lists_every_version_for_excel(seeded: Seed) -> None:
     assert vsp["Tên đơn vị"] == "Vietsovpetro"
     assert vsp["Tên tệp trong ZIP"] == f"VSP_{SLUG}_v1.pdf"
     assert vsp["Thời điểm nộp"] == "14/11/2022 09:00"
-    assert (vsp["Tình trạng xem xét"], vsp["Nộp muộn"]) == ("Đã chấp nhận", "Không")
+    assert (vsp["Tình trạng xem xét"], vsp["Nộp muộn"]) == ("Đã tiếp nhận", "Không")
     assert vsp["SHA-256"] == hashlib.sha256(VSP_FILE).hexdigest()
     assert (pvep["Nộp muộn"], pvep["Muộn"], pvep["File id"]) == (
         "Có",
