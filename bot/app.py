@@ -184,7 +184,7 @@ def build_application(
         .post_stop(post_stop)
         .post_shutdown(post_shutdown)
     )
-    if rate_limit:
+    if rate_limit and settings.rate_limit:
         # Paces to Telegram's limits and waits out 429s instead of losing the message.
         builder = builder.rate_limiter(AIORateLimiter(max_retries=5))  # type: ignore[arg-type]
     if request is not None:

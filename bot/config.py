@@ -39,6 +39,9 @@ class Settings:
     webhook_secret: str | None
     # Tests and the offline demo only: a file holding a clock offset in seconds.
     clock_file: Path | None = None
+    # The offline demo only (BOT_RATE_LIMIT=off): its local server has no flood limits, and
+    # Telegram's 20 messages a minute per group would stretch a two-minute story to ten.
+    rate_limit: bool = True
 
     @property
     def db_path(self) -> Path:
@@ -137,4 +140,5 @@ def load_settings(env: Mapping[str, str] | None = None, *, require_token: bool =
         webhook_port=int(port_text),
         webhook_secret=secret,
         clock_file=Path(env["BOT_CLOCK_FILE"]) if env.get("BOT_CLOCK_FILE", "").strip() else None,
+        rate_limit=env.get("BOT_RATE_LIMIT", "").strip().lower() != "off",
     )

@@ -26,6 +26,12 @@ def test_defaults() -> None:
     assert TOKEN not in repr(s)
 
 
+def test_rate_limit_is_on_unless_the_demo_turns_it_off() -> None:
+    assert load_settings({"TELEGRAM_BOT_TOKEN": TOKEN}).rate_limit is True
+    assert load_settings({"TELEGRAM_BOT_TOKEN": TOKEN, "BOT_RATE_LIMIT": "on"}).rate_limit
+    assert not load_settings({"TELEGRAM_BOT_TOKEN": TOKEN, "BOT_RATE_LIMIT": "off"}).rate_limit
+
+
 def test_self_hosted_server_derives_file_url() -> None:
     s = load_settings(
         {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": "http://127.0.0.1:8081/bot/"}
