@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING
 from telegram.error import BadRequest
 from telegram.ext import CommandHandler, filters
 
+from bot.domain import DomainError, NotACluster
 from bot.i18n import N_, translator
+from bot.services import clusters as cluster_service
 from bot.services import membership
 from bot.services.dialogues import cancel_dialogue
 from bot.services.membership import INVITE_PREFIX, Redeemed
@@ -25,6 +27,7 @@ from handlers.common import (
     require_chat,
     require_user,
     send_safe,
+    sender_is_admin,
     translations,
 )
 from handlers.polls import START_PREFIX as POLL_PREFIX
@@ -35,10 +38,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-GROUP_HELP = N_(
+HELP_INTRO = N_(
     "<b>Emulation cluster bot</b>\n"
     "I help the cluster secretariat collect reports, gather confirmations, organise meetings "
-    "and run nomination votes, and I keep every unit informed of what is still outstanding.\n\n"
+    "and run nomination votes, and I keep every unit informed of what is still outstanding."
+)
+LIAISON_HELP = N_(
     "<b>For liaisons</b>\n"
     "/join – become the liaison of your unit\n"
     "To submit a report, reply to the request message with the file, or send the file to me "
@@ -47,7 +52,9 @@ GROUP_HELP = N_(
     "/status – what each unit still owes; /status &lt;CODE&gt; for one unit, "
     "/status &lt;part of a title&gt; for one item\n"
     "/units – units, liaisons and voters\n"
-    "/help – this guide\n\n"
+    "/help – this guide"
+)
+SECRETARIAT_HELP = N_(
     "<b>For the cluster secretariat</b>\n"
     "/setup &lt;cluster name&gt; | &lt;year&gt; – register this group as a cluster\n"
     "/addunit &lt;CODE&gt; &lt;full name&gt; – add units, one per line\n"
@@ -60,9 +67,19 @@ GROUP_HELP = N_(
     "/meeting &lt;title&gt; | &lt;start&gt; | &lt;place&gt; – schedule a meeting\n"
     "/poll &lt;title&gt; | &lt;closing time&gt; – open a nomination vote\n"
     "/export – spreadsheet, files by unit and minutes, sent to you privately\n"
-    "/settings – language, joining, reminder times, digest, quiet hours, status board\n\n"
+    "/settings – language, joining, reminder times, digest, quiet hours, status board"
+)
+HELP_FOOTER = N_(
     "A command sent without its details starts a short guided dialogue; /cancel stops it. "
     "Each command also has a Vietnamese name, e.g. /thietlap, /themdonvi, /donvi."
+)
+GUIDE_SECRETARIAT = N_(
+    "Every task is explained step by step, with examples, in the user guide "
+    "(docs/huong-dan-su-dung.md), part “For the cluster secretariat”."
+)
+GUIDE_LIAISON = N_(
+    "Every task is explained step by step, with examples, in the user guide "
+    "(docs/huong-dan-su-dung.md), part “For liaisons”."
 )
 
 PRIVATE_HELP = N_(
@@ -141,9 +158,27 @@ async def _announce_in_group(context: BotContext, result: Redeemed, user: User) 
 
 @guarded
 async def cmd_help(update: Update, context: BotContext) -> None:
-    """Explain what the bot does, for the kind of chat asked in."""
+    """Explain what the bot does: in a group, the part that matters to whoever asks."""
     _ = (await translations(update, context)).gettext
-    await reply(update, _(PRIVATE_HELP) if is_private(update) else _(GROUP_HELP))
+    if is_private(update):
+        await reply(update, _(PRIVATE_HELP))
+        return
+    chat = require_chat(update)
+    user = require_user(update)
+    try:
+        await cluster_service.check_secretariat(
+            context.deps.db, chat.id, user.id, await sender_is_admin(update, context)
+        )
+        secretariat = True
+    except NotACluster:
+        secretariat = True  # before /setup, whoever asks needs the set-up commands
+    except DomainError:
+        secretariat = False
+    if secretariat:
+        parts = [HELP_INTRO, SECRETARIAT_HELP, LIAISON_HELP, HELP_FOOTER, GUIDE_SECRETARIAT]
+    else:
+        parts = [HELP_INTRO, LIAISON_HELP, HELP_FOOTER, GUIDE_LIAISON]
+    await reply(update, "\n\n".join(_(part) for part in parts))
 
 
 @guarded

@@ -111,6 +111,22 @@ async def test_help_in_group_and_private(harness: Harness) -> None:
     assert "cuộc trò chuyện riêng" in harness.request.last_text(OUTSIDER.id)
 
 
+async def test_help_shows_each_person_the_part_that_matters(harness: Harness) -> None:
+    await setup_seed_cluster(harness)
+    # A liaison of a member unit: how to join, submit, confirm; the guide's liaison part.
+    await harness.say(OUTSIDER, "/trogiup")
+    text = harness.request.last_sent(GROUP_ID)
+    assert "Dành cho đầu mối các đơn vị" in text
+    assert "/thietlap" not in text and "/xuat" not in text
+    assert "mục “Dành cho đầu mối các đơn vị”" in text
+    # The secretariat sees its commands first, then the liaisons' part.
+    await harness.say(ADMIN, "/trogiup")
+    text = harness.request.last_sent(GROUP_ID)
+    assert text.index("Dành cho thường trực cụm") < text.index("Dành cho đầu mối các đơn vị")
+    assert "/xuat – bảng tính" in text
+    assert "mục “Dành cho thường trực cụm”" in text
+
+
 async def test_removed_from_the_group_keeps_the_cluster(harness: Harness) -> None:
     await setup_seed_cluster(harness)
     update = harness.updates.bot_added(ADMIN)
