@@ -1,12 +1,18 @@
-"""Command line: `python -m bot run` starts the bot; `python -m bot health` checks it."""
+"""Command line: `python -m bot run` starts the bot; `python -m bot health` checks it;
+`python -m bot backup` copies the database into DATA_DIR/backups; `python -m bot restore
+<file>` puts a backup back."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
+from datetime import UTC, datetime
+from pathlib import Path
 
+from bot.backup import BackupError, backup_file, integrity_problem, restore
 from bot.config import ConfigError, Settings, load_settings
 
 HEALTHY_WITHIN_SECONDS = 120
@@ -65,8 +71,10 @@ def health(settings: Settings) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run the chosen command."""
+    argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
-    parser.add_argument("command", choices=["run", "health"])
+    parser.add_argument("command", choices=["run", "health", "backup", "restore"])
+    parser.add_argument("file", nargs="?", help="restore: the backup to put back")
     args = parser.parse_args(argv)
     try:
         settings = load_settings(require_token=args.command == "run")
@@ -75,10 +83,43 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "health":
         return health(settings)
+    # The database, stored files and backups are readable by the bot's user only.
+    os.umask(0o077)
+    if args.command in ("backup", "restore"):
+        return backup_command(settings, args.command, args.file)
+    exists = settings.db_path.exists()
+    problem = integrity_problem(settings.db_path, quick=True) if exists else None
+    if problem is not None:
+        print(
+            f"the database is damaged, the bot will not start on it: {problem}\n"
+            f"restore a backup with: python -m bot restore <file> "
+            f"(backups are in {settings.backups_dir})",
+            file=sys.stderr,
+        )
+        return 2
     setup_logging(settings)
     from bot.app import run
 
     run(settings)
+    return 0
+
+
+def backup_command(settings: Settings, command: str, file: str | None) -> int:
+    """`backup`: copy the database now; `restore <file>`: put a backup back (bot stopped)."""
+    now = datetime.now(UTC)
+    try:
+        if command == "backup":
+            path = backup_file(settings.db_path, settings.backups_dir, now)
+            print(f"backed up to {path}")
+            return 0
+        if not file:
+            print("restore needs the backup file: python -m bot restore <file>", file=sys.stderr)
+            return 2
+        aside = restore(Path(file), settings.db_path, now)
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"restored {file} into {settings.db_path}; the replaced database is kept as {aside}")
     return 0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -23,7 +23,12 @@ from telegram.request import BaseRequest, HTTPXRequest, RequestData
 from bot.clock import Clock, FileClock, SystemClock
 from bot.deps import Deps
 from bot.i18n import N_, translator
-from bot.scheduler import job_forget_old_updates, job_remove_orphan_files
+from bot.scheduler import (
+    backup_due,
+    job_backup,
+    job_forget_old_updates,
+    job_remove_orphan_files,
+)
 from bot.services.submissions import remove_partial_downloads
 from db.connection import Database
 from handlers import register_all
@@ -148,6 +153,10 @@ def build_application(
             )
             # Off the start-up path: walking the files can take a while on a large install.
             app.job_queue.run_once(job_remove_orphan_files, when=30, name="orphan_files")
+            # A daily online backup at 03:00 (BOT_TZ); at start too when the last is old.
+            app.job_queue.run_daily(job_backup, time=time(3, 0, tzinfo=settings.tz), name="backup")
+            if backup_due(settings.backups_dir, app.bot_data["deps"].clock.now()):
+                app.job_queue.run_once(job_backup, when=60, name="backup_at_start")
         # Requests recorded just before a crash may still lack their group message.
         schedule_missing_posts(app.job_queue, 1)
         # Reminders missed while the bot was down go out now, once; then the next is planned.

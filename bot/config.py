@@ -49,6 +49,11 @@ class Settings:
         return self.data_dir / "bot.sqlite3"
 
     @property
+    def backups_dir(self) -> Path:
+        """Where the daily database backups are kept (the newest 14)."""
+        return self.data_dir / "backups"
+
+    @property
     def files_dir(self) -> Path:
         """Where submitted files are stored, by cluster and request."""
         return self.data_dir / "files"
