@@ -30,6 +30,7 @@ from bot.scheduler import (
     job_remove_orphan_files,
 )
 from bot.services.submissions import remove_partial_downloads
+from bot.transport import RetryingRequest
 from db.connection import Database
 from handlers import register_all
 from handlers.common import BotApp, BotContext
@@ -196,8 +197,8 @@ def build_application(
     if rate_limit and settings.rate_limit:
         # Paces to Telegram's limits and waits out 429s instead of losing the message.
         builder = builder.rate_limiter(AIORateLimiter(max_retries=5))  # type: ignore[arg-type]
-    if request is not None:
-        builder = builder.request(request)
+    # Telegram's 5xx and requests that never reached it are sent again (bot/transport.py).
+    builder = builder.request(request or RetryingRequest(connection_pool_size=256))
     builder = builder.get_updates_request(
         get_updates_request
         or HeartbeatRequest(settings.data_dir / HEARTBEAT_FILE, read_timeout=40.0)
