@@ -1405,6 +1405,20 @@ class LocalBotAPI:
             )
         return self._deliver_user_message(chat, message, service=True)
 
+    def delete_message(self, chat_id: int, message_id: int) -> None:
+        """A group administrator deletes a message (Telegram tells bots nothing of it)."""
+        messages = self._messages.get(chat_id, {})
+        if message_id not in messages:
+            msg = f"no message {message_id} in chat {chat_id}"
+            raise KeyError(msg)
+        del messages[message_id]
+        chat = self.chats[chat_id]
+        if message_id in chat.pinned:
+            chat.pinned.remove(message_id)
+        sent = self._sent_index.get((chat_id, message_id))
+        if sent is not None:
+            sent.deleted = True
+
     def user_leaves(self, chat_id: int, user_id: int) -> dict[str, Any]:
         """A user leaves a group: left_chat_member message (+ chat_member if bot is admin)."""
         chat = self._group(chat_id)
