@@ -217,6 +217,11 @@ async def _plan_meeting(
     )
 
 
+def _opened_by(view: RequestView | MeetingView, moment: datetime) -> bool:
+    created = view.meeting.created_at if isinstance(view, MeetingView) else view.request.created_at
+    return created is None or created <= moment
+
+
 async def _plan_digest(
     conn: aiosqlite.Connection,
     plan: _Plan,
@@ -234,7 +239,9 @@ async def _plan_digest(
     plan.later(at_local(today + timedelta(days=1), parse_hhmm(cluster.digest_time), tz))
     if slot.name in handled:
         return
-    open_views = tuple(views)
+    # What was already open at the digest hour and still waits for someone: an item opened
+    # later that day waits for tomorrow's digest, and one nobody owes anything has no news.
+    open_views = tuple(v for v in views if _opened_by(v, today) and v.owing)
     kind = "digest" if open_views else "skip"
     plan.due.append(Due(kind, cluster, "cluster", cluster.id, (slot,), digest=open_views))
 

@@ -209,6 +209,31 @@ async def test_digest_lists_open_items_and_is_skipped_when_none(tmp_path: Path) 
     await db.close()
 
 
+async def test_digest_waits_for_items_opened_after_its_hour_and_skips_no_news(
+    tmp_path: Path,
+) -> None:
+    db = await _cluster(tmp_path)
+    eight = datetime(2022, 11, 11, 1, 0, tzinfo=UTC)
+    # Opened at 08:30: today's 08:00 digest is not sent late for it.
+    await _request(db, " | don_vi=PVEP", now=eight + timedelta(minutes=30))
+    sent, _ = await _tick(db, eight + timedelta(minutes=31), ("cluster",))
+    assert sent == []
+    # The next morning it is news.
+    sent, _ = await _tick(db, eight + timedelta(days=1), ("cluster",))
+    assert [d.kind for d in sent] == ["digest"]
+    # Once PVEP submitted, nobody owes anything: no digest.
+    async with db.transaction() as conn:
+        await conn.execute(
+            """INSERT INTO submissions (request_id, unit_id, version, user_id, submitted_at,
+                   file_name, file_id, file_unique_id, storage)
+               VALUES (1, 2, 1, 3, ?, 'a.pdf', 'f', 'u', 'stored')""",
+            (T0.isoformat(),),
+        )
+    sent, _ = await _tick(db, eight + timedelta(days=2), ("cluster",))
+    assert sent == []
+    await db.close()
+
+
 async def test_a_moved_deadline_reminds_again_at_the_same_offset(tmp_path: Path) -> None:
     db = await _cluster(tmp_path)
     await _request(db, " | nhac=1d")
