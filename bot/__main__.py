@@ -1,6 +1,6 @@
 """Command line: `python -m bot run` starts the bot; `python -m bot health` checks it;
-`python -m bot backup` copies the database into DATA_DIR/backups; `python -m bot restore
-<file>` puts a backup back."""
+`python -m bot demo [--out DIR]` plays the seed year offline; `python -m bot backup` copies
+the database into DATA_DIR/backups; `python -m bot restore <file>` puts a backup back."""
 
 from __future__ import annotations
 
@@ -72,8 +72,13 @@ def health(settings: Settings) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run the chosen command."""
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["demo"]:
+        # The offline demo (local Bot API server + this bot as a subprocess); own options.
+        from bot.demo import main as demo_main
+
+        return demo_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
-    parser.add_argument("command", choices=["run", "health", "backup", "restore"])
+    parser.add_argument("command", choices=["run", "health", "demo", "backup", "restore"])
     parser.add_argument("file", nargs="?", help="restore: the backup to put back")
     args = parser.parse_args(argv)
     try:
