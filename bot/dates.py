@@ -519,7 +519,8 @@ def parse_datetime(
     """Read a Vietnamese-written date/time; return an aware datetime in tz."""
     if now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")  # a programming error, not input
-    if len(text) > MAX_INPUT_LENGTH:
+    # Measured after NFC: the same date typed decomposed must not be "too long".
+    if len(unicodedata.normalize("NFC", text)) > MAX_INPUT_LENGTH:
         raise UnrecognisedDateError("text too long")
     folded = _fold(text)
     if not folded:
@@ -566,7 +567,7 @@ _OFFSET_PART_RE = re.compile(r"([0-9]+)\s*([a-z]+)")
 
 def parse_offsets(text: str) -> list[timedelta]:
     """Read reminder offsets like '3d;1d;2h' or '2 ngày; 1 ngày 2 giờ' (';' or ',' separate)."""
-    if len(text) > MAX_INPUT_LENGTH:
+    if len(unicodedata.normalize("NFC", text)) > MAX_INPUT_LENGTH:
         raise OffsetParseError("text too long")
     offsets: set[timedelta] = set()
     for chunk in re.split(r"[;,]", _fold(text)):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
@@ -23,13 +24,16 @@ class Slot:
     due_at: datetime
 
 
+_HHMM_RE = re.compile(r"([0-9]{1,2})(?::([0-9]{1,2}))?")
+
+
 def parse_hhmm(text: str) -> time:
     """Read '08:00' or '8h' into a time; raise ValueError otherwise."""
     cleaned = text.strip().lower().replace("h", ":").replace("g", ":").rstrip(":")
-    hours, _, minutes = cleaned.partition(":")
-    if not hours.isdigit() or not (minutes or "0").isdigit():
+    match = _HHMM_RE.fullmatch(cleaned)
+    if match is None:
         raise ValueError(text)
-    return time(int(hours), int(minutes or 0))
+    return time(int(match[1]), int(match[2] or 0))  # ValueError past 23:59
 
 
 def at_local(day: datetime, moment: time, tz: ZoneInfo) -> datetime:

@@ -28,7 +28,7 @@ VOTER_UNIT = "vot1"  # vot1:<unit_id>
 VOTER = "votp1"  # votp1:<unit_id>:<user_id, 0 = the liaison by default>
 STATUS_ITEM = "st1"  # st1:<r|m|p>:<item_id>  (one item of /status in detail)
 
-_INT = r"(\d{1,18})"
+_INT = r"([0-9]{1,18})"  # ASCII digits only: `\d` also takes "٣" and "²"
 PATTERNS = {
     JOIN: re.compile(rf"^{JOIN}:{_INT}$"),
     DECIDE: re.compile(rf"^{DECIDE}:([ar]):{_INT}$"),
@@ -60,7 +60,7 @@ PATTERNS = {
 def encode(prefix: str, *parts: object) -> str:
     """Build a payload; refuses anything over Telegram's 64 bytes."""
     data = ":".join([prefix, *(str(p) for p in parts)])
-    if len(data.encode()) > 64 or not PATTERNS[prefix].match(data):
+    if len(data.encode()) > 64 or not PATTERNS[prefix].fullmatch(data):
         raise ValueError(f"bad callback payload {data!r}")
     return data
 
@@ -69,5 +69,6 @@ def decode(prefix: str, data: str | None) -> tuple[str, ...] | None:
     """Split a payload of this prefix into its parts; None when it is malformed."""
     if data is None:
         return None
-    match = PATTERNS[prefix].match(data)
+    # fullmatch: a pattern's `$` would also accept a payload ending in a newline.
+    match = PATTERNS[prefix].fullmatch(data)
     return match.groups() if match else None

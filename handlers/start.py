@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 from typing import TYPE_CHECKING
 
 from telegram.error import BadRequest
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
     from telegram import Update, User
 
 log = logging.getLogger(__name__)
+# poll_<id>: ASCII digits only, at most 18 (`isdigit` also takes "²", SQLite ints end at 19).
+_POLL_PAYLOAD_RE = re.compile(re.escape(POLL_PREFIX) + r"([0-9]{1,18})")
 
 HELP_INTRO = N_(
     "<b>Emulation cluster bot</b>\n"
@@ -100,8 +103,9 @@ async def cmd_start(update: Update, context: BotContext) -> None:
     if is_private(update) and payload.startswith(INVITE_PREFIX):
         await _redeem(update, context, payload)
         return
-    if is_private(update) and payload.startswith(POLL_PREFIX) and payload[5:].isdigit():
-        await show_ballot(update, context, int(payload[5:]))
+    ballot = _POLL_PAYLOAD_RE.fullmatch(payload)
+    if is_private(update) and ballot is not None:
+        await show_ballot(update, context, int(ballot[1]))
         return
     await cmd_help(update, context)
 

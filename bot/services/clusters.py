@@ -69,7 +69,7 @@ def parse_setup_args(text: str, this_year: int) -> tuple[str, int]:
         raise InvalidInput(field="cluster_name_long", limit=MAX_CLUSTER_NAME)
     if not year_text:
         return name, this_year
-    if not year_text.isdigit() or not 2000 <= int(year_text) <= 2100:
+    if not re.fullmatch(r"[0-9]{4}", year_text) or not 2000 <= int(year_text) <= 2100:
         raise InvalidInput(field="year", value=year_text)
     return name, int(year_text)
 

@@ -21,13 +21,17 @@ if TYPE_CHECKING:
 
 _SPACE_RE = re.compile(r"\s+")
 # Control characters other than newline/tab never belong in names or titles.
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+_CONTROL_RE = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069]"
+)
 
 
 def clean_text(text: str) -> str:
     """Normalise user text: NFC, no control characters, single spaces, trimmed."""
-    text = unicodedata.normalize("NFC", text)
+    # Invisible characters first: one between a letter and its accent would keep NFC
+    # from composing them.
     text = _CONTROL_RE.sub("", text)
+    text = unicodedata.normalize("NFC", text)
     return _SPACE_RE.sub(" ", text).strip()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING
@@ -141,14 +142,34 @@ async def load_poll_view(conn: aiosqlite.Connection, cluster: Cluster, poll: Pol
     return PollView(cluster, poll, roll)
 
 
+# "70", "66,7", "66.67%", or a fraction "200/3": never an exponent like "1e100000000",
+# which Fraction would expand on the event loop for minutes.
+_PERCENT_RE = re.compile(r"\s*([0-9]{1,3}(?:[.,][0-9]{1,6})?|[0-9]{1,4}/[0-9]{1,4})\s*%?\s*")
+
+
 def _percent(value: str, field: str, *, allow_zero: bool) -> Fraction:
+    match = _PERCENT_RE.fullmatch(value)
+    if match is None:
+        raise InvalidInput(field=field, value=value)
     try:
-        number = Fraction(value.replace(",", ".").rstrip("%").strip())
+        number = Fraction(match[1].replace(",", "."))
     except (ValueError, ZeroDivisionError) as exc:
         raise InvalidInput(field=field, value=value) from exc
     if number > 100 or number < 0 or (number == 0 and not allow_zero):
         raise InvalidInput(field=field, value=value)
     return number
+
+
+def _candidate_names(value: str) -> list[str]:
+    """Candidates as shown: cleaned and cut first, then without empties or repeats."""
+    names: list[str] = []
+    seen: set[str] = set()
+    for raw in split_list(value):
+        name = clean_text(raw)[:MAX_CANDIDATE].strip()
+        if name and name.casefold() not in seen:
+            seen.add(name.casefold())
+            names.append(name)
+    return names
 
 
 def _yes_no(options: dict[str, str], key: str, default: bool) -> bool:
@@ -172,9 +193,9 @@ async def open_poll(
 ) -> PollView:
     """Open `<title> | <closing time> [| options]` with the roll frozen now (secretariat)."""
     segments = split_args(text)
-    if len(segments) < 2 or not segments[0]:
+    title = clean_text(segments[0]) if segments else ""
+    if len(segments) < 2 or not title:
         raise InvalidInput(field="poll_args")
-    title = clean_text(segments[0])
     if len(title) > MAX_TITLE:
         raise InvalidInput(field="title_long", limit=MAX_TITLE)
     try:
@@ -189,7 +210,7 @@ async def open_poll(
         if not all_units:
             raise InvalidInput(field="unit_lines")
         if "ung_vien" in options:
-            names = [clean_text(n)[:MAX_CANDIDATE] for n in split_list(options["ung_vien"])]
+            names = _candidate_names(options["ung_vien"])
             if len(names) < 1:
                 raise InvalidInput(field="candidates")
             if len(names) > MAX_CANDIDATES:
