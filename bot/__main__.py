@@ -1,5 +1,6 @@
 """Command line: `python -m bot run` starts the bot; `python -m bot health` checks it;
-`python -m bot demo [--out DIR]` plays the seed year offline; `python -m bot backup` copies
+`python -m bot demo [--out DIR]` plays the seed year offline; `python -m bot sandbox` lets a
+person chat with the bot offline; `python -m bot backup` copies
 the database into DATA_DIR/backups; `python -m bot restore <file>` puts a backup back."""
 
 from __future__ import annotations
@@ -77,8 +78,14 @@ def main(argv: list[str] | None = None) -> int:
         from bot.demo import main as demo_main
 
         return demo_main(argv[1:])
+    if argv[:1] == ["sandbox"]:
+        # The same local server and bot, driven by a person at the terminal.
+        from bot.sandbox import main as sandbox_main
+
+        return sandbox_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
-    parser.add_argument("command", choices=["run", "health", "demo", "backup", "restore"])
+    commands = ["run", "health", "demo", "sandbox", "backup", "restore"]
+    parser.add_argument("command", choices=commands)
     parser.add_argument("file", nargs="?", help="restore: the backup to put back")
     args = parser.parse_args(argv)
     try:

@@ -121,6 +121,8 @@ class Transcript:
         self.names = {p.id: p.name for p in PEOPLE}
         self._printed = 0
         self.lines: list[str] = []
+        # The sandbox numbers the bot's messages so a person can reply to one or press on it.
+        self.show_ids = False
 
     def chat_label(self, chat_id: int) -> str:
         """`Nhóm <title>` for the group, `Riêng · <name>` for a private chat."""
@@ -172,6 +174,8 @@ class Transcript:
 
     def _render(self, message: SentMessage) -> str:
         who = "🤖 Bot" if message.event == "sent" else "🤖 Bot (sửa tin nhắn)"
+        if self.show_ids:
+            who = f"#{message.message_id} {who}"
         body = message.plain or ""
         if message.document is not None:
             name = message.document.get("file_name") or "tệp"
@@ -403,7 +407,7 @@ class Demo:
         await self.travel(START, announce=False)
         await self.start_bot()
         self.transcript.write(f"⏩ {START:%H:%M} {_WEEKDAYS[START.weekday()]}, {START:%d/%m/%Y}")
-        await self._setup()
+        await self.setup_cluster()
         await self._meeting()
         request = await self._report_request()
         await self._submissions(request)
@@ -411,7 +415,8 @@ class Demo:
         await self._poll()
         await self._status_and_export()
 
-    async def _setup(self) -> None:
+    async def setup_cluster(self) -> None:
+        """Set-up: the group, the four units, the lead unit, liaisons by invitation."""
         api = self.api
         await self.step("Thêm bot vào nhóm và thiết lập cụm")
         await self.narrate(HAI, GROUP, "thêm bot vào nhóm, với quyền quản trị")
