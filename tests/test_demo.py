@@ -137,7 +137,7 @@ def test_a_missing_answer_fails_the_demo_with_exit_1(
     async def not_reached(self: Demo) -> None:
         raise AssertionError
 
-    monkeypatch.setattr(Demo, "_setup", wrong_answer)
+    monkeypatch.setattr(Demo, "setup_cluster", wrong_answer)
     monkeypatch.setattr(Demo, "_meeting", not_reached)
     assert run_demo(tmp_path / "out") == 1
     captured = capsys.readouterr()
