@@ -35,6 +35,7 @@ from db.connection import Database
 from handlers import register_all
 from handlers.common import BotApp, BotContext
 from handlers.export import wait_for_exports
+from handlers.reminders import follow_clock_file
 from handlers.reminders import start as start_reminders
 from handlers.requests import schedule_missing_posts
 
@@ -162,6 +163,8 @@ def build_application(
         schedule_missing_posts(app.job_queue, 1)
         # Reminders missed while the bot was down go out now, once; then the next is planned.
         start_reminders(app)
+        if settings.clock_file is not None:
+            follow_clock_file(app, settings.clock_file)
         try:
             await set_commands(app)
         except TelegramError as exc:  # the menu is a convenience; never stop the bot for it

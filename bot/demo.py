@@ -382,6 +382,11 @@ class Demo:
         self.transcript.flush()
         return message
 
+    def _require(self, condition: bool, what: str) -> None:
+        """Fail the demo when the bot's answer is not what the story needs."""
+        if not condition:
+            raise DemoFailure(f"bước “{self.step_name}”: {what}")
+
     async def step(self, name: str) -> None:
         """Start a named step of the story."""
         await self.transcript.settle()
@@ -491,6 +496,13 @@ class Demo:
         await self.send_file(HA, HA.id, "BC tong ket VSP 2022.docx", DOCX + b" VSP 2022")
         await self.expect(HA.id, "✅ Đã nhận báo cáo")
         vsp = await self.expect(GROUP, "📥 Đơn vị VSP đã nộp")
+
+        await self.step("Nhắc hạn trước 3 ngày")
+        await self.travel(datetime(2022, 11, 12, 17, 0, tzinfo=VN))
+        reminder = await self.expect(GROUP, "⏰ Nhắc hạn")
+        self._require("RVP" in (reminder.plain or ""), "lời nhắc không nêu RVP")
+        await self.expect(TUAN.id, "(RVP) chưa nộp")
+
         await self.travel(datetime(2022, 11, 14, 16, 40, tzinfo=VN))
         await self.send_file(LAN, GROUP, "BC GPV 2022.pdf", PDF + b" GPV 2022", reply_to=reply_to)
         gpv = await self.expect(GROUP, "✅ Đã nhận báo cáo của Công ty TNHH Gazpromviet")
@@ -505,6 +517,11 @@ class Demo:
             await self.press(HAI, GROUP, message, "Tiếp nhận")
             await self.expect(GROUP, f"tiếp nhận báo cáo của đơn vị {code}")
 
+        await self.step("Nhắc hạn trước 1 ngày: PVEP cần bổ sung, RVP chưa nộp")
+        await self.travel(datetime(2022, 11, 14, 17, 0, tzinfo=VN))
+        reminder = await self.expect(GROUP, "⏰ Nhắc hạn")
+        self._require("PVEP" in (reminder.plain or ""), "lời nhắc không nêu PVEP")
+
         await self.travel(datetime(2022, 11, 15, 8, 45, tzinfo=VN))
         await self.step("PVEP nộp lại (bản 2)")
         await self.send_file(
@@ -518,13 +535,12 @@ class Demo:
         await self.press(HAI, GROUP, pvep2, "Tiếp nhận")
         await self.expect(GROUP, "tiếp nhận báo cáo của đơn vị PVEP")
 
-        await self.step("Nhắc hạn: Rusvietpetro chưa nộp")
-        await self.travel(datetime(2022, 11, 15, 9, 0, tzinfo=VN))
-        await self.restart_bot("máy chủ khởi động lại bot; bot gửi bù lời nhắc đã đến hạn")
-        await self.expect(GROUP, "⏰ Nhắc hạn")
+        await self.step("Nhắc hạn: còn 2 giờ, Rusvietpetro chưa nộp")
+        await self.travel(datetime(2022, 11, 15, 15, 0, tzinfo=VN))
+        reminder = await self.expect(GROUP, "⏰ Nhắc hạn")
+        self._require("PVEP" not in (reminder.plain or ""), "lời nhắc vẫn nêu PVEP")
         await self.expect(TUAN.id, "(RVP) chưa nộp")
-        await self.travel(datetime(2022, 11, 16, 8, 0, tzinfo=VN))
-        await self.restart_bot("máy chủ khởi động lại bot sau giờ hạn")
+        await self.travel(datetime(2022, 11, 15, 17, 0, tzinfo=VN))
         await self.expect(GROUP, "⛔ Quá hạn")
 
         await self.step("Rusvietpetro nộp muộn")

@@ -20,6 +20,8 @@ from bot.services.requests import RequestView
 from handlers.common import mention, private_locale
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from babel.support import NullTranslations
     from telegram.ext import Application, CallbackContext, Job, JobQueue
 
@@ -286,6 +288,32 @@ def wake(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Plan again now (an item was created or moved)."""
     deps: Deps = application.bot_data["deps"]
     schedule(application.job_queue, deps.clock.now(), deps.clock.now())
+
+
+def _mtime(path: Path) -> int | None:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return None
+
+
+def follow_clock_file(application: Application[Any, Any, Any, Any, Any, Any], path: Path) -> None:
+    """Tests and the demo only: plan again whenever the shifted clock moves.
+
+    The tick sleeps in real seconds; when a test or the demo moves the clock a day ahead,
+    the reminders of that day are due at once, as they would be after a real day.
+    """
+    if application.job_queue is None:
+        return
+    seen: list[int | None] = [None]
+
+    async def job_follow(_context: CallbackContext[Any, Any, Any, Any]) -> None:
+        stamp = _mtime(path)  # a stat of a tiny local file: no thread needed
+        if stamp != seen[0]:
+            seen[0] = stamp
+            wake(application)
+
+    application.job_queue.run_repeating(job_follow, interval=0.5, first=0.5, name="clock_file")
 
 
 def start(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
