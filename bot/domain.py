@@ -410,9 +410,15 @@ class BallotRefused(DomainError):
 
 
 class PrivateOnly(DomainError):
-    """Ballots are filled in the private chat with the bot, never in the group."""
+    """Private chat only: ballots; a person's own language (`details['purpose']='language'`)."""
 
     code = "private_only"
+
+
+class NotYourDialogue(DomainError):
+    """A guided dialogue's button pressed by someone it is not guiding, or after it ended."""
+
+    code = "not_your_dialogue"
 
 
 class NoSuchItem(DomainError):

@@ -10,7 +10,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.dates import format_offset_vi
-from bot.domain import InvalidInput, NotGroupAdmin, UnknownUnit
+from bot.domain import InvalidInput, NotGroupAdmin, PrivateOnly, UnknownUnit
 from bot.services import clusters as cluster_service
 from bot.services import membership
 from handlers import callback_data as cb
@@ -221,7 +221,7 @@ async def _set_lead(update: Update, context: BotContext, code: str) -> None:
 async def cb_lead(update: Update, context: BotContext) -> None:
     """Set the lead unit from a button."""
     _query, parts = press_parts(update, cb.LEAD)
-    chat = require_chat(update)
+    chat = require_group(update)
     _cluster, units = await membership.list_join_units(context.deps.db, chat.id)
     unit = next((u for u in units if u.id == int(parts[0])), None)
     if unit is None:
@@ -416,6 +416,9 @@ async def cb_setting(update: Update, context: BotContext) -> None:
     deps = context.deps
     now = deps.clock.now()
     if key == "plang":
+        if not is_private(update):
+            # The person's own language is chosen in their private chat, never in a group.
+            raise PrivateOnly(purpose="language")
         await membership.set_person_locale(deps.db, person_info(require_user(update)), value, now)
         t = await translations(update, context)
         await query.answer()

@@ -36,7 +36,7 @@ from handlers.common import (
 from handlers.keyboards import unit_buttons
 
 if TYPE_CHECKING:
-    from telegram import Update
+    from telegram import CallbackQuery, Update
 
     from bot.domain import Unit
 
@@ -190,9 +190,7 @@ async def cb_invite(update: Update, context: BotContext) -> None:
     unit = next((u for u in units if u.id == int(parts[0])), None)
     if unit is None:
         raise UnknownUnit()
-    # Answer at once: the sends below are paced and a query expires after a few seconds.
-    await query.answer()
-    await _make_invite(update, context, unit.code)
+    await _make_invite(update, context, unit.code, query)
 
 
 def _invite_message(
@@ -210,7 +208,14 @@ def _invite_message(
     return text, markup
 
 
-async def _make_invite(update: Update, context: BotContext, code: str) -> None:
+async def _make_invite(
+    update: Update, context: BotContext, code: str, query: CallbackQuery | None = None
+) -> None:
+    """Check, create and send the link; a press is answered only once every check passed.
+
+    A refusal raised after `query.answer()` would be a second answer, which Telegram
+    rejects: the person would never learn why.
+    """
     deps = context.deps
     chat = require_group(update)
     user = require_user(update)
@@ -229,6 +234,9 @@ async def _make_invite(update: Update, context: BotContext, code: str) -> None:
         now=deps.clock.now(),
         update_id=update.update_id,
     )
+    if query is not None:
+        # Answer before sending: the sends are paced and a query expires after a few seconds.
+        await query.answer()
     text, markup = _invite_message(
         private_locale(person, deps.settings.locale),
         unit,

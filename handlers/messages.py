@@ -220,6 +220,11 @@ def render_error(exc: domain.DomainError, t: NullTranslations) -> str:
         if isinstance(error, DateParseError):
             return render_date_error(error, t)
     if isinstance(exc, domain.NotALiaison):
+        if d.get("action") == "answer":
+            return _(
+                "You are not the liaison of any unit in this cluster, so you cannot answer. "
+                "Type /join to register as the liaison of your unit."
+            )
         if d.get("private"):
             return _(
                 "You do not represent any unit yet, so the file was not recorded. Please open "
@@ -267,8 +272,18 @@ def render_error(exc: domain.DomainError, t: NullTranslations) -> str:
         return _("The meeting “{title}” has started or is over; answers are closed.").format(
             title=title
         )
+    if isinstance(exc, domain.PrivateOnly) and d.get("purpose") == "language":
+        return _(
+            "This button works only in the private chat with the bot. To choose the language "
+            "I write to you in, type /settings in the private chat."
+        )
     if isinstance(exc, domain.PrivateOnly):
         return _("Ballots are filled in the private chat with the bot.")
+    if isinstance(exc, domain.NotYourDialogue):
+        return _(
+            "These buttons are for the person who is opening the request. To open a new "
+            "request, type /request or /confirm."
+        )
     if isinstance(exc, domain.UnknownPoll):
         return _("This vote no longer exists.")
     if isinstance(exc, domain.PollClosed):

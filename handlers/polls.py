@@ -11,7 +11,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from bot.domain import BallotRefused, PrivateChatNeeded, PrivateOnly
+from bot.domain import BallotRefused, PrivateChatNeeded, PrivateOnly, UnknownPoll
 from bot.i18n import format_when, translator
 from bot.minutes import build_minutes
 from bot.services import clusters as cluster_service
@@ -499,18 +499,23 @@ async def cb_manage(update: Update, context: BotContext) -> None:
         return
     if action == "result":
         view, result = await poll_service.result_of(deps.db, int(pid))
+        if view.cluster.chat_id != chat.id:
+            # Another cluster's poll: as for "close", it does not exist here.
+            raise UnknownPoll(poll_id=view.poll.id)
         await query.answer()
-        if not view.poll.is_open and view.cluster.chat_id == chat.id:
+        if not view.poll.is_open:
             await send_safe(
                 context, chat.id, render_result(view, result, translator(view.cluster.locale))
             )
         return
     await cluster_service.check_secretariat(deps.db, chat.id, user.id, is_admin)
+    view, result = await poll_service.result_of(deps.db, int(pid))
+    if view.cluster.chat_id != chat.id:
+        raise UnknownPoll(poll_id=view.poll.id)
     person = await membership.get_person(deps.db, user.id)
     if person is None or not person.reachable:
         raise PrivateChatNeeded(bot_username=context.bot.username, purpose="files")
-    view, result = await poll_service.result_of(deps.db, int(pid))
-    if view.poll.is_open or view.cluster.chat_id != chat.id:
+    if view.poll.is_open:
         await query.answer()
         return
     data = build_minutes(

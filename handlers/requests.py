@@ -12,7 +12,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from bot.domain import InvalidInput
+from bot.domain import InvalidInput, NotYourDialogue
 from bot.i18n import format_when, translator
 from bot.services import clusters as cluster_service
 from bot.services import dialogues
@@ -401,8 +401,7 @@ async def cb_quick(update: Update, context: BotContext) -> None:
     dialogue = await dialogues.peek_dialogue(deps.db, chat_id=chat.id, user_id=user.id, kind=kind)
     if dialogue is None:
         # Someone else's dialogue, or one already finished.
-        await query.answer()
-        return
+        raise NotYourDialogue(kind=kind)
     await dialogues.cancel_dialogue(deps.db, chat.id, user.id)
     await query.answer()
     if choice == "no":

@@ -29,7 +29,7 @@ from handlers.common import (
 from handlers.keyboards import unit_buttons
 
 if TYPE_CHECKING:
-    from telegram import Update
+    from telegram import CallbackQuery, Update
 
 
 @guarded
@@ -57,9 +57,14 @@ async def cmd_voter(update: Update, context: BotContext) -> None:
     await _offer_liaisons(update, context, unit.id)
 
 
-async def _offer_liaisons(update: Update, context: BotContext, unit_id: int) -> None:
+async def _offer_liaisons(
+    update: Update, context: BotContext, unit_id: int, query: CallbackQuery | None = None
+) -> None:
     chat = require_group(update)
     unit, people = await cluster_service.unit_liaisons(context.deps.db, chat.id, unit_id)
+    if query is not None:
+        # Only now: a refusal after the answer would be a second answer, which Telegram drops.
+        await query.answer()
     _ = (await translations(update, context)).gettext
     label = f"<b>{html.escape(unit.code)}</b>"
     if not people:
@@ -98,8 +103,7 @@ async def cb_voter_unit(update: Update, context: BotContext) -> None:
         require_user(update).id,
         await sender_is_admin(update, context),
     )
-    await query.answer()
-    await _offer_liaisons(update, context, int(parts[0]))
+    await _offer_liaisons(update, context, int(parts[0]), query)
 
 
 @guarded

@@ -46,7 +46,7 @@ async def check_can_answer(
             raise UnknownRequest(request_id=request_id)
         liaison = await liaisons.get_liaison(conn, cluster.id, user_id)
         if liaison is None:
-            raise NotALiaison(private=False)
+            raise NotALiaison(private=False, action="answer")
         unit = await units.get_unit(conn, cluster.id, liaison.unit_id)
         assert unit is not None
         if unit.id not in request.unit_ids:

@@ -180,7 +180,7 @@ async def answer(
             raise MeetingNotOpen(title=meeting.title, status=meeting.status)
         liaison = await liaisons.get_liaison(conn, cluster.id, user_id)
         if liaison is None:
-            raise NotALiaison(private=False)
+            raise NotALiaison(private=False, action="answer")
         unit = await units.get_unit(conn, cluster.id, liaison.unit_id)
         assert unit is not None
         status = "attend" if attend else "absent"

@@ -128,6 +128,11 @@ FILE_NOT_LIAISON = No(
 )
 FILE_NOT_LIAISON_PRIVATE = No("Anh/chị chưa là đầu mối của đơn vị nào nên bot chưa ghi nhận tệp.")
 INVITE_INVALID = No("Đường dẫn mời này không còn hiệu lực")
+ANSWER_NOT_LIAISON = No(
+    "Anh/chị chưa là đầu mối của đơn vị nào trong cụm này nên không thể trả lời.", avoid="tệp"
+)
+NOT_YOUR_BUTTONS = No("Các nút này chỉ dành cho người đang mở yêu cầu.")
+PRIVATE_LANGUAGE = No("Nút này chỉ dùng trong tin nhắn riêng với bot.")
 
 # Effects of allowed actions, read back from the database.
 REQUESTS_5 = Ok(probe="SELECT COUNT(*) FROM requests", value=5)
@@ -457,15 +462,16 @@ BUTTONS: list[Cell] = [
         liaison=NOT_SECRETARIAT,
         voter=NOT_SECRETARIAT,
         outsider=NOT_SECRETARIAT,
+        private=GROUP_ONLY,
     ),
-    # inv1: an invitation link is the secretariat's (liaison, voter, outsider: see BUGS).
+    # inv1: an invitation link is the secretariat's.
     *row(
         "inv1",
         "inv1:{RVP}",
         admin=INVITES_2,
         lead=INVITES_2,
         other=UNIT_NOT_HERE,
-        private=GROUP_ONLY,
+        **SECRETARIAT_REFUSES,
     ),
     # invrv1: the revoke button lives in the issuer's private chat; roles are the cluster's.
     *row(
@@ -497,6 +503,7 @@ BUTTONS: list[Cell] = [
         "set1:plang:en",
         outsider_private=Ok(probe="SELECT locale FROM people WHERE user_id = 1099", value="en"),
     ),
+    *row("set1-plang-group", "set1:plang:en", outsider=PRIVATE_LANGUAGE),
     *row(
         "set2",
         "set2:offsets",
@@ -547,8 +554,16 @@ BUTTONS: list[Cell] = [
         other=REQUEST_NOT_HERE,
         **SECRETARIAT_REFUSES,
     ),
-    # rqq1: the guided /request's buttons belong to the person being guided (others: BUGS).
-    *row("rqq1", "rqq1:tomorrow", admin=dialogue("request_confirm")),
+    # rqq1: the guided /request's buttons belong to the person being guided.
+    *row(
+        "rqq1",
+        "rqq1:tomorrow",
+        admin=dialogue("request_confirm"),
+        lead=NOT_YOUR_BUTTONS,
+        outsider=NOT_YOUR_BUTTONS,
+        private=NOT_YOUR_BUTTONS,
+    ),
+    *row("rqq1-ok", "rqq1:ok", outsider=NOT_YOUR_BUTTONS),
     # sub1: a parked document is its sender's to file.
     *row(
         "sub1",
@@ -585,6 +600,8 @@ BUTTONS: list[Cell] = [
         liaison=Ok(shows="Đã ghi nhận xác nhận của đơn vị PVEP."),
         voter=Ok(shows="Đã ghi nhận xác nhận của đơn vị PVEP."),
         lead=Ok(probe="SELECT COUNT(*) FROM confirmations", value=1),
+        admin=ANSWER_NOT_LIAISON,
+        outsider=ANSWER_NOT_LIAISON,
         other=REQUEST_NOT_HERE,
         private=GROUP_ONLY,
     ),
@@ -592,6 +609,8 @@ BUTTONS: list[Cell] = [
         "cf1-comment",
         "cf1:g:{confirmation}",
         liaison=dialogue("confirmation_comment"),
+        admin=ANSWER_NOT_LIAISON,
+        outsider=ANSWER_NOT_LIAISON,
         other=REQUEST_NOT_HERE,
         private=GROUP_ONLY,
     ),
@@ -602,6 +621,8 @@ BUTTONS: list[Cell] = [
         liaison=Ok(shows="Đã ghi nhận: đơn vị PVEP tham dự."),
         voter=Ok(probe="SELECT status FROM rsvps", value="attend"),
         lead=Ok(probe="SELECT status FROM rsvps", value="attend"),
+        admin=ANSWER_NOT_LIAISON,
+        outsider=ANSWER_NOT_LIAISON,
         other=MEETING_NOT_HERE,
         private=GROUP_ONLY,
     ),
@@ -609,6 +630,7 @@ BUTTONS: list[Cell] = [
         "mt1-absent",
         "mt1:x:{meeting}",
         liaison=Ok(probe="SELECT status FROM rsvps", value="absent"),
+        outsider=ANSWER_NOT_LIAISON,
         other=MEETING_NOT_HERE,
     ),
     # mtm1: moving, cancelling, closing a meeting is the secretariat's.
@@ -699,6 +721,7 @@ BUTTONS: list[Cell] = [
         "pm1:minutes:{closed_poll}",
         admin=Ok(shows="bien_ban_kiem_phieu_{closed_poll}.docx"),
         lead=Ok(shows="bien_ban_kiem_phieu_{closed_poll}.docx"),
+        other=POLL_NOT_HERE,
         **SECRETARIAT_REFUSES,
     ),
     *row(
@@ -706,14 +729,16 @@ BUTTONS: list[Cell] = [
         "pm1:result:{closed_poll}",
         outsider=Ok(shows="Kết quả bình xét: Bình xét Cờ thi đua của Chính phủ"),
         liaison=Ok(shows="Kết quả bình xét: Bình xét Cờ thi đua của Chính phủ"),
+        other=POLL_NOT_HERE,
         private=GROUP_ONLY,
     ),
-    # vot1 / votp1: designating a unit's voter is the secretariat's (vot1 by other: BUGS).
+    # vot1 / votp1: designating a unit's voter is the secretariat's.
     *row(
         "vot1",
         "vot1:{RVP}",
         admin=Ok(shows="Ai sẽ bỏ phiếu thay mặt đơn vị <b>RVP</b>?"),
         lead=Ok(shows="Hoàng Anh"),
+        other=UNIT_NOT_HERE,
         **SECRETARIAT_REFUSES,
     ),
     *row(
@@ -752,11 +777,6 @@ CELLS = COMMANDS + FILES + BUTTONS
 
 # ----- cells where the bot is wrong today (reported; each passes once it is fixed) --------
 
-# What a fixed bot would say: a liaison-only button names the liaison role, not a file.
-NOT_A_LIAISON = No("đầu mối", avoid="tệp")
-# Whatever the words, a polite Vietnamese alert instead of a silent spinner stop.
-ANY_REFUSAL = No("")
-
 
 def bug(reason: str, cells: list[Cell]) -> list[Any]:
     """Cells the bot gets wrong today: strict xfail, so a fix makes them fail loudly."""
@@ -764,45 +784,8 @@ def bug(reason: str, cells: list[Cell]) -> list[Any]:
     return [pytest.param(c, id=c.id, marks=mark) for c in cells]
 
 
-BUGS: list[Any] = [
-    *bug(
-        "inv1 answers the press before checking the role; the refusal is a second answer, "
-        "which Telegram rejects, so the person is never told why",
-        row("inv1", "inv1:{RVP}", liaison=NOT_SECRETARIAT, voter=NOT_SECRETARIAT)
-        + row("inv1", "inv1:{RVP}", outsider=NOT_SECRETARIAT),
-    ),
-    *bug(
-        "vot1 answers the press before looking the unit up in this chat's cluster; the "
-        "refusal is a second answer",
-        row("vot1", "vot1:{RVP}", other=UNIT_NOT_HERE),
-    ),
-    *bug(
-        "a non-liaison pressing Confirm/Comment/Attend/Absent is told the FILE was not recorded",
-        row("cf1-confirm", "cf1:c:{confirmation}", admin=NOT_A_LIAISON, outsider=NOT_A_LIAISON)
-        + row("cf1-comment", "cf1:g:{confirmation}", admin=NOT_A_LIAISON, outsider=NOT_A_LIAISON)
-        + row("mt1-attend", "mt1:a:{meeting}", admin=NOT_A_LIAISON, outsider=NOT_A_LIAISON)
-        + row("mt1-absent", "mt1:x:{meeting}", outsider=NOT_A_LIAISON),
-    ),
-    *bug(
-        "someone else's guided-/request buttons stop the spinner silently, without a reason",
-        row("rqq1", "rqq1:tomorrow", lead=ANY_REFUSAL, outsider=ANY_REFUSAL, private=ANY_REFUSAL)
-        + row("rqq1-ok", "rqq1:ok", outsider=ANY_REFUSAL),
-    ),
-    *bug(
-        "another cluster's poll: Result and Minutes stop the spinner silently",
-        row("pm1-minutes", "pm1:minutes:{closed_poll}", other=POLL_NOT_HERE)
-        + row("pm1-result", "pm1:result:{closed_poll}", other=POLL_NOT_HERE),
-    ),
-    *bug(
-        "set1:plang (the private language button) is obeyed in a group: it rewrites the group "
-        "message the press came from and marks the presser as having opened the private chat",
-        row("set1-plang-group", "set1:plang:en", outsider=ANY_REFUSAL),
-    ),
-    *bug(
-        "lead1 in a private chat says the GROUP is not registered as a cluster",
-        row("lead1", "lead1:{PVEP}", private=GROUP_ONLY),
-    ),
-]
+# None today: a newly found one goes here as `*bug("what is wrong", row(...))`.
+BUGS: list[Any] = []
 
 
 # ----- running a cell -------------------------------------------------------------------
