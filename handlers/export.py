@@ -22,7 +22,6 @@ from telegram.ext import CommandHandler, filters
 from bot.domain import PrivateChatNeeded
 from bot.i18n import format_date, translator
 from bot.services import clusters as cluster_service
-from bot.services import exports as export_service
 from bot.services import membership
 from handlers.common import (
     BotApp,
@@ -82,6 +81,9 @@ async def cmd_export(update: Update, context: BotContext) -> None:
             _("An export of this cluster is already being prepared; it will arrive shortly."),
         )
         return
+    # Imported here: openpyxl and python-docx are needed only for an export (idle memory).
+    from bot.services import exports as export_service
+
     await export_service.start_export(
         deps.db,
         chat_id=chat.id,
@@ -130,6 +132,8 @@ async def _run(context: BotContext, cluster: Cluster, user_id: int, t: NullTrans
     def step(line: str) -> None:
         progress.lines.append(line)
         deps.live.touch(("export", user_id), show)
+
+    from bot.services import exports as export_service
 
     try:
         message = await bot.send_message(user_id, progress.text())

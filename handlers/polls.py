@@ -13,7 +13,6 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.domain import BallotRefused, PrivateChatNeeded, PrivateOnly, UnknownPoll
 from bot.i18n import format_when, translator
-from bot.minutes import build_minutes
 from bot.services import clusters as cluster_service
 from bot.services import membership
 from bot.services import polls as poll_service
@@ -518,6 +517,8 @@ async def cb_manage(update: Update, context: BotContext) -> None:
     if view.poll.is_open:
         await query.answer()
         return
+    from bot.minutes import build_minutes  # python-docx only when minutes are asked for
+
     data = build_minutes(
         view.cluster, view, result, view.poll.closed_at or deps.clock.now(), view.tz
     )

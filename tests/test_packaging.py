@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -29,3 +31,16 @@ def test_readme_commands_install_the_project_the_same_way() -> None:
     assert "python -m bot run" in readme
     assert "<!-- test-command -->" in readme
     assert "pip install -q -e '.[test]'" in readme
+
+
+def test_the_running_bot_does_not_load_the_export_libraries() -> None:
+    """openpyxl, python-docx and matplotlib load only for an export, minutes or a picture:
+    they would otherwise add ~27 MB to the idle bot (issue 8's memory target)."""
+    code = (
+        "import sys, bot.app, bot.__main__\n"
+        "print(sorted(m for m in ('openpyxl', 'docx', 'matplotlib', 'numpy') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.strip() == "[]"
