@@ -471,6 +471,12 @@ class Demo:
             await self.expect(person.id, "Thành phần tham dự")
             await self.say(person, person.id, who)
             await self.expect(person.id, "Đã ghi nhận thành phần tham dự")
+
+        await self.step("Nhắc lịch họp trước 3 ngày: RVP chưa trả lời")
+        await self.travel(datetime(2022, 10, 29, 9, 0, tzinfo=VN))
+        reminder = await self.expect(GROUP, "⏰ Nhắc lịch họp")
+        self._require("RVP" in (reminder.plain or ""), "lời nhắc họp không nêu RVP")
+        await self.expect(TUAN.id, "⏰ Nhắc lịch họp")
         await self.press(TUAN, GROUP, meeting, "Vắng mặt")
         await self.expect(
             GROUP,
