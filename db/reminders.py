@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from db.util import execute, fetch_all, from_ts, ts
@@ -113,3 +115,99 @@ async def planned_at(conn: aiosqlite.Connection, item_kind: str, item_id: int) -
         (item_kind, item_id),
     )
     return from_ts(rows[0][0]) if rows else None
+
+
+@dataclass(frozen=True)
+class OpenItem:
+    """What the planner needs of an open request or scheduled meeting, without its view."""
+
+    kind: str  # request | meeting
+    id: int
+    cluster_id: int
+    at: datetime  # deadline or start
+    offsets: tuple[int, ...] | None  # None: the cluster's defaults
+    created_at: datetime
+
+
+def _offsets(text: str | None) -> tuple[int, ...] | None:
+    return tuple(int(x) for x in text.split(";") if x) if text is not None else None
+
+
+async def open_items(conn: aiosqlite.Connection) -> list[OpenItem]:
+    """Every open request and scheduled meeting, by cluster, then by time (two queries)."""
+    requests = await fetch_all(
+        conn,
+        """SELECT id, cluster_id, deadline_at, reminder_offsets, created_at FROM requests
+           WHERE status = 'open' ORDER BY cluster_id, deadline_at, id""",
+    )
+    meetings = await fetch_all(
+        conn,
+        """SELECT id, cluster_id, starts_at, reminder_offsets, created_at FROM meetings
+           WHERE status = 'scheduled' ORDER BY cluster_id, starts_at, id""",
+    )
+    return [
+        OpenItem(kind, r[0], r[1], from_ts(r[2]), _offsets(r[3]), from_ts(r[4]))
+        for kind, rows in (("request", requests), ("meeting", meetings))
+        for r in rows
+    ]
+
+
+async def open_items_log(
+    conn: aiosqlite.Connection, daily_since: str
+) -> dict[tuple[str, int], tuple[set[str], datetime | None]]:
+    """Handled slots and planning instant of every open item, in one grouped query.
+
+    Daily slots before `daily_since` (an ISO date) are left out: the planner never looks
+    that far back, and a request overdue for months would otherwise bring all its days.
+    """
+    rows = await fetch_all(
+        conn,
+        # Open items outside, each log read by its primary key prefix (never the history
+        # of closed items); INDEXED BY keeps the planner from walking the whole log instead.
+        """SELECT 'request', r.id, group_concat(rs.slot, ' '),
+                  max(CASE WHEN rs.slot = 'planned' THEN rs.due_at END)
+           FROM requests AS r INDEXED BY requests_open
+           CROSS JOIN reminders_sent AS rs
+           WHERE r.status = 'open' AND rs.item_kind = 'request' AND rs.item_id = r.id
+             AND (substr(rs.slot, 1, 6) <> 'daily:' OR rs.slot >= ?)
+           GROUP BY r.id
+           UNION ALL
+           SELECT 'meeting', m.id, group_concat(rs.slot, ' '),
+                  max(CASE WHEN rs.slot = 'planned' THEN rs.due_at END)
+           FROM meetings AS m INDEXED BY meetings_scheduled
+           CROSS JOIN reminders_sent AS rs
+           WHERE m.status = 'scheduled' AND rs.item_kind = 'meeting' AND rs.item_id = m.id
+           GROUP BY m.id""",
+        ("daily:" + daily_since,),
+    )
+    return {(r[0], r[1]): (set(r[2].split(" ")), from_ts(r[3]) if r[3] else None) for r in rows}
+
+
+async def handled_among(
+    conn: aiosqlite.Connection, item_kind: str, slots: list[tuple[int, str]]
+) -> set[tuple[int, str]]:
+    """Which of these (item id, slot) pairs are handled, in one query (primary key lookups)."""
+    if not slots:
+        return set()
+    rows = await fetch_all(
+        conn,
+        """SELECT rs.item_id, rs.slot FROM json_each(?) AS j
+           CROSS JOIN reminders_sent AS rs
+           WHERE rs.item_kind = ? AND rs.item_id = json_extract(j.value, '$[0]')
+             AND rs.slot = json_extract(j.value, '$[1]')""",
+        (json.dumps(slots), item_kind),
+    )
+    return {(r[0], r[1]) for r in rows}
+
+
+async def item_log(
+    conn: aiosqlite.Connection, item_kind: str, item_id: int
+) -> tuple[set[str], datetime | None]:
+    """An item's handled slots and when it was last planned, in one query."""
+    rows = await fetch_all(
+        conn,
+        "SELECT slot, due_at FROM reminders_sent WHERE item_kind = ? AND item_id = ?",
+        (item_kind, item_id),
+    )
+    planned = next((from_ts(r[1]) for r in rows if r[0] == "planned"), None)
+    return {r[0] for r in rows}, planned

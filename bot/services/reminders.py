@@ -114,8 +114,7 @@ async def _plan_request(
 ) -> None:
     request = view.request
     tz = ZoneInfo(cluster.tz)
-    handled = await reminders.handled_slots(conn, "request", request.id)
-    planned = await reminders.planned_at(conn, "request", request.id)
+    handled, planned = await reminders.item_log(conn, "request", request.id)
     start = _counted_from(planned or request.created_at or now, request.reminder_offsets, cluster)
     deadline = request.deadline_at
     befores = before_slots(deadline, _offsets(request.reminder_offsets, cluster), start)
@@ -189,8 +188,7 @@ async def _plan_meeting(
     conn: aiosqlite.Connection, plan: _Plan, cluster: Cluster, view: MeetingView, now: datetime
 ) -> None:
     meeting = view.meeting
-    handled = await reminders.handled_slots(conn, "meeting", meeting.id)
-    planned = await reminders.planned_at(conn, "meeting", meeting.id)
+    handled, planned = await reminders.item_log(conn, "meeting", meeting.id)
     start = _counted_from(planned or meeting.created_at, meeting.reminder_offsets, cluster)
     befores = before_slots(meeting.starts_at, _offsets(meeting.reminder_offsets, cluster), start)
     for slot in befores:
@@ -222,48 +220,90 @@ def _opened_by(view: RequestView | MeetingView, moment: datetime) -> bool:
     return created is None or created <= moment
 
 
-async def _plan_digest(
-    conn: aiosqlite.Connection,
-    plan: _Plan,
-    cluster: Cluster,
-    views: list[RequestView | MeetingView],
-    now: datetime,
-) -> None:
+def _digest_slot(cluster: Cluster, now: datetime) -> Slot:
+    """Today's digest slot of a cluster (local day, at its digest hour)."""
     tz = ZoneInfo(cluster.tz)
     today = at_local(now, parse_hhmm(cluster.digest_time), tz)
-    slot = Slot(f"digest:{today.astimezone(tz).date().isoformat()}", today)
-    handled = await reminders.handled_slots(conn, "cluster", cluster.id)
-    if now < today:
-        plan.later(today)
-        return
-    plan.later(at_local(today + timedelta(days=1), parse_hhmm(cluster.digest_time), tz))
-    if slot.name in handled:
-        return
+    return Slot(f"digest:{today.astimezone(tz).date().isoformat()}", today)
+
+
+def _digest_due(plan: _Plan, cluster: Cluster, now: datetime) -> Slot | None:
+    """Today's digest slot once its hour has come (the next one is planned either way)."""
+    slot = _digest_slot(cluster, now)
+    if now < slot.due_at:
+        plan.later(slot.due_at)
+        return None
+    tz = ZoneInfo(cluster.tz)
+    plan.later(at_local(slot.due_at + timedelta(days=1), parse_hhmm(cluster.digest_time), tz))
+    return slot
+
+
+async def _plan_digest(
+    db: Database,
+    plan: _Plan,
+    cluster: Cluster,
+    slot: Slot,
+    items: list[reminders.OpenItem],
+    now: datetime,
+) -> None:
+    """Today's digest (not handled yet): the views of the items it may list, in one read."""
     # What was already open at the digest hour and still waits for someone: an item opened
     # later that day waits for tomorrow's digest, and one nobody owes anything has no news.
-    open_views = tuple(v for v in views if _opened_by(v, today) and v.owing)
-    kind = "digest" if open_views else "skip"
-    plan.due.append(Due(kind, cluster, "cluster", cluster.id, (slot,), digest=open_views))
+    # Meetings already started are not listed.
+    wanted = [
+        i for i in items if i.created_at <= slot.due_at and (i.kind == "request" or i.at > now)
+    ]
+    views: list[RequestView | MeetingView] = []
+    if wanted:
+        async with db.read() as conn:
+            for item in wanted:
+                view = await _load_open_view(conn, cluster, item)
+                if view is not None and _opened_by(view, slot.due_at) and view.owing:
+                    if isinstance(view, MeetingView) and view.meeting.starts_at <= now:
+                        continue
+                    views.append(view)
+    kind = "digest" if views else "skip"
+    plan.due.append(Due(kind, cluster, "cluster", cluster.id, (slot,), digest=tuple(views)))
 
 
-async def _plan_private(conn: aiosqlite.Connection, plan: _Plan, now: datetime) -> None:
-    pending = await reminders.pending_private(conn)
+async def _load_open_view(
+    conn: aiosqlite.Connection, cluster: Cluster, item: reminders.OpenItem
+) -> RequestView | MeetingView | None:
+    """The full view of an item still open (None once closed, cancelled or gone)."""
+    if item.kind == "request":
+        request = await requests.get_request(conn, cluster.id, item.id)
+        if request is None or not request.is_open:
+            return None
+        return await load_view(conn, cluster, request)
+    meeting = await meetings.get_meeting(conn, cluster.id, item.id)
+    if meeting is None or not meeting.is_open:
+        return None
+    return await load_meeting_view(conn, cluster, meeting)
+
+
+async def _plan_private(
+    db: Database,
+    plan: _Plan,
+    pending: list[tuple[str, int, str, datetime, str, bool]],
+    now: datetime,
+) -> None:
     for item_kind, item_id, slot_name, private_due, origin, catch_up in pending:
         if private_due > now:
             plan.later(private_due)
             continue
         view: RequestView | MeetingView | None = None
         cluster: Cluster | None = None
-        if item_kind == "request":
-            request = await requests.get_request_any(conn, item_id)
-            cluster = await clusters.get_cluster(conn, request.cluster_id) if request else None
-            if request is not None and cluster is not None:
-                view = await load_view(conn, cluster, request)
-        elif item_kind == "meeting":
-            meeting = await meetings.get_meeting_any(conn, item_id)
-            cluster = await clusters.get_cluster(conn, meeting.cluster_id) if meeting else None
-            if meeting is not None and cluster is not None:
-                view = await load_meeting_view(conn, cluster, meeting)
+        async with db.read() as conn:  # one short read per held copy
+            if item_kind == "request":
+                request = await requests.get_request_any(conn, item_id)
+                cluster = await clusters.get_cluster(conn, request.cluster_id) if request else None
+                if request is not None and cluster is not None:
+                    view = await load_view(conn, cluster, request)
+            elif item_kind == "meeting":
+                meeting = await meetings.get_meeting_any(conn, item_id)
+                cluster = await clusters.get_cluster(conn, meeting.cluster_id) if meeting else None
+                if meeting is not None and cluster is not None:
+                    view = await load_meeting_view(conn, cluster, meeting)
         if cluster is None:
             continue
         plan.due.append(
@@ -281,31 +321,118 @@ async def _plan_private(conn: aiosqlite.Connection, plan: _Plan, now: datetime) 
         )
 
 
+class _Timing:
+    """A cluster's reminder settings, prepared once per planning pass."""
+
+    def __init__(self, cluster: Cluster, now: datetime) -> None:
+        self.cluster = cluster
+        self.now = now
+        self.tz = ZoneInfo(cluster.tz)
+        self.digest = parse_hhmm(cluster.digest_time)
+        self.daily_until = now + timedelta(days=2)
+        self.daily_since = now - timedelta(days=2)
+        self._offsets: dict[tuple[int, ...] | None, list[tuple[str, timedelta]]] = {}
+
+    def offsets(self, item: tuple[int, ...] | None) -> list[tuple[str, timedelta]]:
+        """(slot name, offset) of the item's `before` slots, as `before_slots` names them."""
+        found = self._offsets.get(item)
+        if found is None:
+            chosen = _offsets(item, self.cluster)
+            found = [(f"before:{o}", timedelta(seconds=o)) for o in sorted(set(chosen))]
+            self._offsets[item] = found
+        return found
+
+    def first_unhandled(
+        self, item: reminders.OpenItem, handled: set[str], planned: datetime | None
+    ) -> datetime | None:
+        """The earliest unhandled slot of an open item, from plain rows (no view).
+
+        The slots `_plan_request` / `_plan_meeting` derive (befores; for a request the
+        overdue notice and the daily reminders around now); if that earliest one is not
+        after now, the item has something due.
+        """
+        start = _counted_from(planned or item.created_at or self.now, item.offsets, self.cluster)
+        earliest: datetime | None = None
+        for name, offset in self.offsets(item.offsets):
+            due = item.at - offset
+            if due >= start and name not in handled and (earliest is None or due < earliest):
+                earliest = due
+        if item.kind == "meeting":
+            return earliest
+        if "overdue" not in handled and (earliest is None or item.at < earliest):
+            earliest = item.at
+        # A deadline more than two days ahead has no daily slot yet (`daily_slots` is empty).
+        if self.cluster.overdue_daily and item.at <= self.daily_until:
+            days = daily_slots(
+                item.at, self.digest, self.tz, self.daily_until, since=self.daily_since
+            )
+            for slot in days:
+                if slot.name not in handled and (earliest is None or slot.due_at < earliest):
+                    earliest = slot.due_at
+        return earliest
+
+
 async def due_now(db: Database, now: datetime) -> tuple[list[Due], datetime | None]:
     """Everything due by `now`, and when the next reminder will be due.
 
     The next instant includes private copies that the reminders due now will hold back
     for quiet hours.
+
+    Scales with what is due, not with what is open: a few set-wise queries (clusters, open
+    items, their handled slots, today's digests, held copies) in one short read give every
+    item's slots; only items with a slot due now have their full view loaded, each in its
+    own short read (with its log read again there), so handlers never wait for a whole walk.
     """
     plan = _Plan()
+    no_log: tuple[set[str], datetime | None] = (set(), None)
+    # Daily slots are looked at from two days back; three days of UTC dates cover any zone.
+    daily_since = (now - timedelta(days=3)).date().isoformat()
     async with db.read() as conn:
-        for cluster in await clusters.list_clusters(conn):
-            views: list[RequestView | MeetingView] = []
-            for request in await requests.list_requests(conn, cluster.id):
-                view = await load_view(conn, cluster, request)
-                views.append(view)
-                await _plan_request(conn, plan, cluster, view, now)
-            for meeting in await meetings.list_meetings(conn, cluster.id):
-                meeting_view = await load_meeting_view(conn, cluster, meeting)
-                if meeting.starts_at > now:
-                    views.append(meeting_view)
-                await _plan_meeting(conn, plan, cluster, meeting_view, now)
-            await _plan_digest(conn, plan, cluster, views, now)
-        await _plan_private(conn, plan, now)
+        all_clusters = await clusters.list_clusters(conn)
+        items = await reminders.open_items(conn)
+        logs = await reminders.open_items_log(conn, daily_since)
+        digests = {c.id: _digest_slot(c, now) for c in all_clusters}
+        digests_done = await reminders.handled_among(
+            conn,
+            "cluster",
+            [(cid, slot.name) for cid, slot in digests.items() if slot.due_at <= now],
+        )
+        pending = await reminders.pending_private(conn)
+    by_cluster: dict[int, list[reminders.OpenItem]] = {}
+    for item in items:
+        by_cluster.setdefault(item.cluster_id, []).append(item)
+    for cluster in all_clusters:
+        cluster_items = by_cluster.get(cluster.id, [])
+        timing = _Timing(cluster, now)
+        for item in cluster_items:
+            handled, planned = logs.get((item.kind, item.id), no_log)
+            earliest = timing.first_unhandled(item, handled, planned)
+            if earliest is None:
+                continue
+            if earliest > now:
+                plan.later(earliest)
+            else:
+                await _plan_due_item(db, plan, cluster, item, now)
+        slot = _digest_due(plan, cluster, now)
+        if slot is not None and (cluster.id, slot.name) not in digests_done:
+            await _plan_digest(db, plan, cluster, slot, cluster_items, now)
+    await _plan_private(db, plan, pending, now)
     for due in plan.due:
         if due.private_due is not None and due.kind != "skip":
             plan.later(due.private_due)
     return plan.due, plan.next_at
+
+
+async def _plan_due_item(
+    db: Database, plan: _Plan, cluster: Cluster, item: reminders.OpenItem, now: datetime
+) -> None:
+    """An item with a slot due: plan it in full from fresh rows and its view, in one read."""
+    async with db.read() as conn:
+        view = await _load_open_view(conn, cluster, item)
+        if isinstance(view, RequestView):
+            await _plan_request(conn, plan, cluster, view, now)
+        elif isinstance(view, MeetingView):
+            await _plan_meeting(conn, plan, cluster, view, now)
 
 
 async def mark_done(db: Database, due: Due, now: datetime) -> None:

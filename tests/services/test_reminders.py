@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
+
+import pytest
 
 from bot.services import clusters, meetings, membership, reminders, requests
 from bot.services.membership import PersonInfo
@@ -306,4 +308,73 @@ async def test_daily_reminders_go_on_after_sixty_days(tmp_path: Path) -> None:
     day_70 = datetime(2023, 1, 24, 1, 0, tzinfo=UTC)  # 08:00, 70 days after
     sent, _ = await _tick(db, day_70)
     assert [[s.name for s in d.slots][-1] for d in sent] == ["daily:2023-01-24"]
+    await db.close()
+
+
+async def test_only_items_due_have_their_view_loaded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The planner reads every open item set-wise; full views only for what is due now."""
+    db = await Database.open(tmp_path / "bot.sqlite3")
+    for k in range(8):
+        chat = CHAT - k
+        await clusters.setup_cluster(
+            db,
+            chat_id=chat,
+            text=f"Cụm thi đua số {k + 1} | 2022",
+            user_id=1,
+            is_group_admin=True,
+            locale="vi",
+            tz=VN,
+            now=T0,
+        )
+        await clusters.add_units(
+            db, chat_id=chat, text="VSP Vietsovpetro", user_id=1, is_group_admin=True, now=T0
+        )
+        await requests.open_request(
+            db,
+            chat_id=chat,
+            kind="report",
+            text=f"Báo cáo tổng kết | 17:00 {15 + k}/11/2022",
+            user_id=1,
+            is_group_admin=True,
+            now=T0,
+        )
+        await meetings.schedule_meeting(
+            db,
+            chat_id=chat,
+            text="Họp cụm | 09:00 20/12/2022 | Phòng họp tầng 5",
+            user_id=1,
+            is_group_admin=True,
+            now=T0,
+        )
+    # This morning's digests (every cluster) are handled first.
+    await _tick(db, datetime(2022, 11, 12, 1, 0, tzinfo=UTC))
+    loaded: list[tuple[str, int]] = []
+    # The planner's own references (it imports them by name).
+    load_view = vars(reminders)["load_view"]
+    load_meeting_view = vars(reminders)["load_meeting_view"]
+
+    async def counting_view(conn: Any, cluster: Any, request: Any) -> Any:
+        loaded.append(("request", request.id))
+        return await load_view(conn, cluster, request)
+
+    async def counting_meeting_view(conn: Any, cluster: Any, meeting: Any) -> Any:
+        loaded.append(("meeting", meeting.id))
+        return await load_meeting_view(conn, cluster, meeting)
+
+    monkeypatch.setattr(reminders, "load_view", counting_view)
+    monkeypatch.setattr(reminders, "load_meeting_view", counting_meeting_view)
+    # Only the first cluster's request is 3 days from its deadline.
+    sent, next_at = await _tick(db, DEADLINE - timedelta(days=3))
+    assert [(d.cluster.chat_id, d.item_id, d.slots[0].name) for d in sent] == [
+        (CHAT, 1, "before:259200")
+    ]
+    assert loaded == [("request", 1)]
+    assert next_at == datetime(2022, 11, 13, 1, 0, tzinfo=UTC)  # tomorrow's digests
+    # Nothing due: no view at all, and the same next instant.
+    loaded.clear()
+    sent, next_at = await _tick(db, DEADLINE - timedelta(days=3, seconds=-1))
+    assert (sent, loaded) == ([], [])
+    assert next_at == datetime(2022, 11, 13, 1, 0, tzinfo=UTC)
     await db.close()
