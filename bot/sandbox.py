@@ -14,13 +14,13 @@ import asyncio
 import contextlib
 import sys
 import tempfile
-import unicodedata
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from bot.dates import DateParseError, parse_datetime
 from bot.demo import GROUP, GROUP_TITLE, HAI, LIAISONS, PEOPLE, START, VN, Demo, DemoFailure
+from bot.services.common import fold_text
 
 if TYPE_CHECKING:
     from bot.demo import Person
@@ -43,11 +43,6 @@ Một dòng kết thúc bằng \\ được nối với dòng sau (tin nhắn nhi
 def _read_file(name: str) -> bytes | None:
     path = Path(name).expanduser()
     return path.read_bytes() if path.is_file() else None
-
-
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().strip()
 
 
 class Sandbox:
@@ -79,7 +74,7 @@ class Sandbox:
             return True
         command, _, rest = line[1:].partition(" ")
         rest = rest.strip()
-        command = _fold(command)
+        command = fold_text(command)
         if command in ("thoat", "q", "quit", "exit"):
             return False
         action = {
@@ -118,7 +113,7 @@ class Sandbox:
         found = [
             p
             for n, p in enumerate(PEOPLE, start=1)
-            if rest == str(n) or (rest and _fold(rest) in _fold(p.name))
+            if rest == str(n) or (rest and fold_text(rest) in fold_text(p.name))
         ]
         if len(found) != 1:
             self.say("Không rõ là ai. Gõ :nguoi để xem danh sách, rồi :ai <số>.")
@@ -142,11 +137,11 @@ class Sandbox:
             self.reply_to = int(number)
         else:
             # Words of the message instead of its number: the latest bot message with them.
-            wanted = _fold(rest)
+            wanted = fold_text(rest)
             found = [
                 m.message_id
                 for m in self.demo.api.sent(self.chat_id)
-                if wanted and wanted in _fold(m.plain or "")
+                if wanted and wanted in fold_text(m.plain or "")
             ]
             if not found:
                 self.say("Không thấy tin nhắn đó; ví dụ :tra #12 hoặc :tra Yêu cầu báo cáo")
@@ -165,14 +160,16 @@ class Sandbox:
         await self.demo.transcript.settle()
 
     def _find_button(self, label: str, number: int | None) -> tuple[SentMessage, str] | None:
-        wanted = _fold(label)
+        wanted = fold_text(label)
         messages = self.demo.api.sent(self.chat_id)
         for message in reversed(messages):
             if number is not None and message.message_id != number:
                 continue
             for button in message.buttons:
                 text = str(button.get("text", ""))
-                if "callback_data" in button and (_fold(text) == wanted or wanted in _fold(text)):
+                if "callback_data" in button and (
+                    fold_text(text) == wanted or wanted in fold_text(text)
+                ):
                     return message, text
         return None
 

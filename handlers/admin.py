@@ -443,7 +443,7 @@ async def cb_setting(update: Update, context: BotContext) -> None:
     if key == "daily":
         wake_reminders(context.application)
     if key == "board" and value == "off":
-        await retire_board(context, chat.id)
+        await retire_board(context, chat.id, cluster.locale)
 
 
 @guarded

@@ -87,14 +87,13 @@ async def _render(context: BotContext, chat_id: int) -> None:
             await status_service.note_pin_warned(deps.db, cluster.id, now)
 
 
-async def retire_board(context: BotContext, chat_id: int) -> None:
-    """The secretariat switched the board off: say so on it and unpin it."""
+async def retire_board(context: BotContext, chat_id: int, locale: str) -> None:
+    """The secretariat switched the board off: say so on it (in the cluster's language)."""
     deps = context.deps
     message_id = await status_service.forget_board(deps.db, chat_id, deps.clock.now())
     if message_id is None:
         return
-    cluster_locale = (await status_service.build_status(deps.db, chat_id)).cluster.locale
-    _ = translator(cluster_locale).gettext
+    _ = translator(locale).gettext
     try:
         await context.bot.edit_message_text(
             _("📌 The status board is switched off. Type /status to see the status."),

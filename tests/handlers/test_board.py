@@ -420,3 +420,22 @@ async def test_poll_closed_by_the_reminder_tick_leaves_the_board(harness: Harnes
     assert await harness.scalar("SELECT status FROM polls") == "closed"
     assert last_board(harness).startswith(HEADER + "\n\nHiện không có nội dung nào đang mở.")
     assert len(board_sends(harness)) == 1
+
+
+async def test_switching_the_board_off_says_so_on_it_and_unpins_it(harness: Harness) -> None:
+    await seed_with_liaisons(harness)
+    await open_request(harness)
+    message_id = await board_id(harness)
+    assert harness.request.pinned[GROUP_ID] == message_id
+    await harness.press(ADMIN, "set1:board:off")
+    retired = board_edits(harness)[-1]
+    assert int(retired.params["message_id"]) == message_id
+    assert retired.params["text"] == "📌 Bảng tình hình đã tắt. Gõ /tinhhinh để xem tình hình."
+    assert GROUP_ID not in harness.request.pinned
+    assert await harness.scalar("SELECT board_enabled FROM clusters") == 0
+    # Later changes leave the old message alone.
+    before = len(harness.request.board_posts(GROUP_ID))
+    await harness.send_file(
+        DUC_PVEP, "BC PVEP.pdf", PDF, reply_to=harness.request.last_message_id(GROUP_ID)
+    )
+    assert len(harness.request.board_posts(GROUP_ID)) == before
