@@ -33,11 +33,10 @@ from bot.services.submissions import remove_partial_downloads
 from bot.transport import RetryingRequest
 from db.connection import Database
 from handlers import register_all
-from handlers.common import BotApp, BotContext
+from handlers.common import BotApp, BotContext, schedule_missing_posts
 from handlers.export import wait_for_exports
 from handlers.reminders import follow_clock_file
 from handlers.reminders import start as start_reminders
-from handlers.requests import schedule_missing_posts
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -159,7 +158,7 @@ def build_application(
             app.job_queue.run_daily(job_backup, time=time(3, 0, tzinfo=settings.tz), name="backup")
             if backup_due(settings.backups_dir, app.bot_data["deps"].clock.now()):
                 app.job_queue.run_once(job_backup, when=60, name="backup_at_start")
-        # Requests recorded just before a crash may still lack their group message.
+        # Items recorded just before a crash may still lack their group message.
         schedule_missing_posts(app.job_queue, 1)
         # Reminders missed while the bot was down go out now, once; then the next is planned.
         start_reminders(app)

@@ -21,6 +21,7 @@ import tornado.netutil
 import tornado.web
 
 if TYPE_CHECKING:
+    import random
     from collections.abc import Awaitable, Callable, Iterable
 
 __all__ = [
@@ -1128,6 +1129,10 @@ class LocalBotAPI:
         self._archive: dict[int, dict[str, Any]] = {}
         self._deliveries: dict[int, int] = {}
         self._next_update_id = 1
+        # When set, each getUpdates answer comes in a shuffled order (out-of-order delivery).
+        # A client that confirms with "last update of the batch + 1", as PTB does, then gets
+        # the higher ids again: updates delivered out of order *and* twice.
+        self.shuffle: random.Random | None = None
         self._allowed_updates: list[str] = []
         self._callbacks: dict[str, bool] = {}
         self._next_callback_id = 1
@@ -2483,6 +2488,9 @@ class LocalBotAPI:
             )
         if dropped:
             self._notify()
+        if self.shuffle is not None:
+            batch = list(batch)
+            self.shuffle.shuffle(batch)
         return copy.deepcopy(batch)
 
     async def _m_set_webhook(self, request: _Request) -> Any:

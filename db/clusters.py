@@ -148,6 +148,16 @@ async def update_chat_id(conn: aiosqlite.Connection, old_chat_id: int, new_chat_
     )
 
 
+async def forget_item_messages(conn: aiosqlite.Connection, cluster_id: int) -> None:
+    """Drop the group message ids of a cluster's open items (they belong to the old chat)."""
+    for sql in (
+        "UPDATE requests SET message_id = NULL WHERE cluster_id = ? AND status = 'open'",
+        "UPDATE meetings SET message_id = NULL WHERE cluster_id = ? AND status = 'scheduled'",
+        "UPDATE polls SET message_id = NULL WHERE cluster_id = ? AND status = 'open'",
+    ):
+        await execute(conn, sql, (cluster_id,))
+
+
 async def list_clusters(conn: aiosqlite.Connection) -> list[Cluster]:
     """Return every cluster (the reminder planner walks them)."""
     rows = await fetch_all(

@@ -154,3 +154,11 @@ async def get_meeting_any(conn: aiosqlite.Connection, meeting_id: int) -> Meetin
     """Return a meeting by id, whatever its cluster (the reminder planner's own lookups)."""
     row = await fetch_one(conn, _SELECT + " WHERE id = ?", (meeting_id,))
     return _row_to_meeting(row) if row else None
+
+
+async def list_scheduled_without_message(conn: aiosqlite.Connection) -> list[Meeting]:
+    """Scheduled meetings whose group message is missing (a crash, or the group moved)."""
+    rows = await fetch_all(
+        conn, _SELECT + " WHERE status = 'scheduled' AND message_id IS NULL ORDER BY id"
+    )
+    return [_row_to_meeting(r) for r in rows]

@@ -33,6 +33,13 @@ async def list_open_poll_rows(conn: aiosqlite.Connection) -> list[aiosqlite.Row]
     return await fetch_all(conn, _SELECT + " WHERE status = 'open' ORDER BY closes_at, id")
 
 
+async def list_open_rows_without_message(conn: aiosqlite.Connection) -> list[aiosqlite.Row]:
+    """Open polls whose group message is missing (a crash, or the group moved)."""
+    return await fetch_all(
+        conn, _SELECT + " WHERE status = 'open' AND message_id IS NULL ORDER BY id"
+    )
+
+
 async def list_cluster_poll_rows(
     conn: aiosqlite.Connection, cluster_id: int, statuses: tuple[str, ...] = ("open",)
 ) -> list[aiosqlite.Row]:

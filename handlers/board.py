@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import logging
 
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, ChatMigrated, Forbidden
 
 from bot.i18n import translator
 from bot.services import status as status_service
-from handlers.common import CHANGE_HOOKS, BotApp, BotContext, send_safe
+from handlers.common import CHANGE_HOOKS, BotApp, BotContext, follow_migration, send_safe
 from handlers.status import board_footer, render_board
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,10 @@ async def _render(context: BotContext, chat_id: int) -> None:
                 raise
         except Forbidden:
             log.info("board of chat %s not edited: the bot is no longer in the group", chat_id)
+            return
+        except ChatMigrated as exc:
+            # The group moved: a new board is posted there once the cluster follows it.
+            await follow_migration(context, chat_id, exc.new_chat_id)
             return
         else:
             await status_service.record_board(deps.db, cluster.id, state.message_id, body, now)

@@ -19,7 +19,7 @@ REVIEW = "rv1"  # rv1:<a|r>:<submission_id>
 CONFIRM = "cf1"  # cf1:<c|g>:<request_id>
 RSVP = "mt1"  # mt1:<a|x>:<meeting_id>  (attend / absent)
 MEETING = "mtm1"  # mtm1:<move|cancel|close>:<meeting_id>
-POLL_VOTE = "po1"  # po1:<poll_id>:<candidate index, base 36 | b = blank>  (open, in group)
+POLL_VOTE = "po1"  # po1:<poll_id>:<candidate index, base 36 | - = blank>  (open, in group)
 BALLOT = "pb1"  # pb1:<poll_id>:<draft>:<index | x>  (toggle a mark on a private ballot)
 BALLOT_REVIEW = "pc1"  # pc1:<poll_id>:<draft>
 BALLOT_CAST = "ps1"  # ps1:<poll_id>:<draft>
@@ -42,7 +42,7 @@ PATTERNS = {
     CONFIRM: re.compile(rf"^{CONFIRM}:([cg]):{_INT}$"),
     RSVP: re.compile(rf"^{RSVP}:([ax]):{_INT}$"),
     MEETING: re.compile(rf"^{MEETING}:(move|cancel|close):{_INT}$"),
-    POLL_VOTE: re.compile(rf"^{POLL_VOTE}:{_INT}:([0-9a-z]|b)$"),
+    POLL_VOTE: re.compile(rf"^{POLL_VOTE}:{_INT}:([0-9a-z]|-)$"),
     BALLOT: re.compile(rf"^{BALLOT}:{_INT}:([0-9a-z]{{0,30}}|-):([0-9a-z]|x)$"),
     BALLOT_REVIEW: re.compile(rf"^{BALLOT_REVIEW}:{_INT}:([0-9a-z]{{0,30}}|-)$"),
     BALLOT_CAST: re.compile(rf"^{BALLOT_CAST}:{_INT}:([0-9a-z]{{0,30}}|-)$"),

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from telegram import CallbackQuery, Chat, Message, Update, User
 from telegram.constants import ChatMemberStatus, ChatType, MessageEntityType, MessageLimit
 from telegram.error import BadRequest, ChatMigrated, Forbidden
-from telegram.ext import Application, CallbackContext, ExtBot
+from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from bot.domain import AlreadyHandled, DomainError, GroupOnly
 from bot.i18n import pick_locale, translator
@@ -232,14 +232,49 @@ async def send_safe(
     try:
         return await context.bot.send_message(chat_id, text, reply_markup=reply_markup)
     except ChatMigrated as exc:
-        deps = context.deps
-        await cluster_service.migrate_chat(deps.db, chat_id, exc.new_chat_id, deps.clock.now())
+        await follow_migration(context, chat_id, exc.new_chat_id)
         return await context.bot.send_message(exc.new_chat_id, text, reply_markup=reply_markup)
     except Forbidden:
         if chat_id > 0:
             await membership.mark_blocked(context.deps.db, chat_id, context.deps.clock.now())
         log.info("chat %s cannot be written to (403)", chat_id)
         return None
+
+
+AnyContext = CallbackContext[Any, Any, Any, Any]
+
+# Post the group messages of open items that have none (a send failed, a crash came between
+# recording and posting, or the group moved): handlers/requests, meetings and polls register
+# theirs; each returns the chats it posted in.
+MISSING_POSTERS: list[Callable[[AnyContext], Awaitable[set[int]]]] = []
+
+
+async def job_post_missing(context: AnyContext) -> None:
+    """Post every open item's missing group message; the board then shows the new state."""
+    chats: set[int] = set()
+    for poster in MISSING_POSTERS:
+        try:
+            chats |= await poster(context)
+        except Exception:  # one kind failing must not keep the others unposted
+            log.exception("posting missing messages failed")
+    for chat_id in chats:
+        notify_change(context, chat_id)  # type: ignore[arg-type]
+
+
+def schedule_missing_posts(job_queue: JobQueue[Any] | None, delay: float) -> None:
+    """Run job_post_missing once, `delay` seconds from now."""
+    if job_queue is not None:
+        job_queue.run_once(job_post_missing, when=delay, name="post_missing")
+
+
+async def follow_migration(context: AnyContext, old_chat_id: int, new_chat_id: int) -> bool:
+    """The group became a supergroup: move its cluster there and post its open items again."""
+    deps: Deps = context.application.bot_data["deps"]
+    moved = await cluster_service.migrate_chat(deps.db, old_chat_id, new_chat_id, deps.clock.now())
+    if moved:
+        log.info("cluster moved from chat %s to %s", old_chat_id, new_chat_id)
+        schedule_missing_posts(context.application.job_queue, 0)
+    return moved
 
 
 async def send_private(
@@ -301,6 +336,10 @@ def refresh_live(
         except BadRequest as exc:
             # Unchanged text, or the message was deleted: nothing to fix here.
             log.info("live message %s not edited: %s", key, exc)
+        except ChatMigrated as exc:
+            # The group moved: following it posts the item's message there again.
+            await follow_migration(context, chat_id, exc.new_chat_id)
+            return
         notify_change(context, chat_id)
 
     context.deps.live.touch(key, render)
@@ -332,20 +371,46 @@ def notify_change(context: BotContext, chat_id: int) -> None:
         hook(context, chat_id)
 
 
+# The copies (Update objects) of each update id being handled right now: with concurrent
+# updates a redelivered twin can run alongside the original.
+_in_progress: dict[int, set[int]] = {}
+
+
+def _stale_query(exc: BadRequest) -> bool:
+    """Telegram's answer to a second answerCallbackQuery, or one after about 15 s."""
+    return "query is too old" in str(exc).lower() or "query id is invalid" in str(exc).lower()
+
+
 def guarded(func: H) -> H:
     """Turn domain errors raised by a handler into a polite answer; drop replayed updates."""
 
     @functools.wraps(func)
     async def wrapper(update: Update, context: BotContext) -> None:
+        copies = _in_progress.setdefault(update.update_id, set())
+        copies.add(id(update))
         try:
-            await func(update, context)
+            try:
+                await func(update, context)
+            except BadRequest as exc:
+                if update.callback_query is None or not _stale_query(exc):
+                    raise
+                # A copy of this press (delivered twice at once) answered it first; the
+                # effect is committed once either way.
+                log.info("press %s already answered: %s", update.update_id, exc)
             chat = update.effective_chat
             if chat is not None and chat.type in (Chat.GROUP, Chat.SUPERGROUP):
                 notify_change(context, chat.id)
         except AlreadyHandled:
             log.info("update %s already handled; skipped", update.update_id)
-            if update.callback_query is not None:
-                await update.callback_query.answer()  # stop the button's spinner
+            # A twin still at work (the same press delivered twice at once) answers it.
+            if update.callback_query is not None and len(copies) == 1:
+                try:
+                    await update.callback_query.answer()  # stop the button's spinner
+                except BadRequest as exc:
+                    if not _stale_query(exc):
+                        raise
+                    # Answered the first time round: nothing to stop.
+                    log.info("replayed press %s not answered again: %s", update.update_id, exc)
         except DomainError as exc:
             t = await translations(update, context)
             text = render_error(exc, t)
@@ -355,5 +420,9 @@ def guarded(func: H) -> H:
                 await update.callback_query.answer(plain[:200], show_alert=True)
             elif update.effective_message is not None:
                 await reply(update, text)
+        finally:
+            copies.discard(id(update))
+            if not copies:
+                _in_progress.pop(update.update_id, None)
 
     return wrapper  # type: ignore[return-value]

@@ -12,7 +12,7 @@ from telegram.ext import ChatMemberHandler, MessageHandler, filters
 from bot.i18n import translator
 from bot.services import clusters as cluster_service
 from handlers.admin import visibility_note
-from handlers.common import BotApp, BotContext, require_chat, send_safe
+from handlers.common import BotApp, BotContext, follow_migration, require_chat, send_safe
 
 if TYPE_CHECKING:
     from telegram import Update
@@ -83,8 +83,7 @@ async def on_migrate(update: Update, context: BotContext) -> None:
         return
     deps.admins.invalidate(old_id)
     # Both service messages arrive; the second finds nothing left to move.
-    if await cluster_service.migrate_chat(deps.db, old_id, new_id, deps.clock.now()):
-        log.info("cluster moved from chat %s to %s", old_id, new_id)
+    await follow_migration(context, old_id, new_id)
 
 
 def register(app: BotApp) -> None:

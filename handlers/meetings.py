@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import html
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.i18n import format_when, translator
@@ -15,6 +16,7 @@ from bot.services import meetings as meeting_service
 from bot.services import membership
 from handlers import callback_data as cb
 from handlers.common import (
+    MISSING_POSTERS,
     BotApp,
     BotContext,
     LiveMessage,
@@ -27,6 +29,7 @@ from handlers.common import (
     require_chat,
     require_group,
     require_user,
+    schedule_missing_posts,
     send_safe,
     sender_is_admin,
     tell_privately,
@@ -37,7 +40,9 @@ from handlers.reminders import wake as wake_reminders
 if TYPE_CHECKING:
     from babel.support import NullTranslations
     from telegram import Update
+    from telegram.ext import CallbackContext
 
+    from bot.deps import Deps
     from bot.services.meetings import MeetingView
 
 log = logging.getLogger(__name__)
@@ -145,10 +150,33 @@ async def _open(update: Update, context: BotContext, text: str) -> None:
     )
     wake_reminders(context.application)
     t = translator(view.cluster.locale)
-    sent = await context.bot.send_message(
-        view.cluster.chat_id, render_meeting(view, t), reply_markup=meeting_markup(view, t)
-    )
+    try:
+        sent = await context.bot.send_message(
+            view.cluster.chat_id, render_meeting(view, t), reply_markup=meeting_markup(view, t)
+        )
+    except TelegramError:
+        # The meeting is recorded; its message must still reach the group.
+        schedule_missing_posts(context.job_queue, 10)
+        raise
     await meeting_service.remember_meeting_message(deps.db, view.meeting.id, sent.message_id)
+
+
+async def post_missing(context: CallbackContext[Any, Any, Any, Any]) -> set[int]:
+    """Post the group message of any scheduled meeting that has none; return the chats."""
+    deps: Deps = context.application.bot_data["deps"]
+    chats: set[int] = set()
+    for view in await meeting_service.views_without_message(deps.db):
+        t = translator(view.cluster.locale)
+        try:
+            sent = await context.bot.send_message(
+                view.cluster.chat_id, render_meeting(view, t), reply_markup=meeting_markup(view, t)
+            )
+        except TelegramError as exc:
+            log.warning("meeting %s still not posted: %s", view.meeting.id, exc)
+            continue
+        await meeting_service.remember_meeting_message(deps.db, view.meeting.id, sent.message_id)
+        chats.add(view.cluster.chat_id)
+    return chats
 
 
 @guarded
@@ -345,6 +373,8 @@ async def _tell_units(context: BotContext, view: MeetingView) -> None:
 
 def register(app: BotApp) -> None:
     """Add this module's handlers."""
+    if post_missing not in MISSING_POSTERS:
+        MISSING_POSTERS.append(post_missing)
     fresh = filters.UpdateType.MESSAGE
     app.add_handler(CommandHandler(["meeting", "hop"], cmd_meeting, filters=fresh))
     app.add_handler(CallbackQueryHandler(cb_rsvp, pattern=cb.PATTERNS[cb.RSVP]))

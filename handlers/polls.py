@@ -19,6 +19,7 @@ from bot.services import polls as poll_service
 from bot.tally import format_percent_vi, rules_summary_vi
 from handlers import callback_data as cb
 from handlers.common import (
+    MISSING_POSTERS,
     BotApp,
     BotContext,
     LiveMessage,
@@ -30,6 +31,7 @@ from handlers.common import (
     reply,
     require_group,
     require_user,
+    schedule_missing_posts,
     send_safe,
     sender_is_admin,
     translations,
@@ -52,6 +54,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 START_PREFIX = "poll_"
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+# The blank ballot's button: outside the digits ("b" once named both it and candidate 12).
+BLANK = "-"
 
 
 def encode_draft(marks: tuple[int, ...]) -> str:
@@ -146,7 +150,7 @@ def poll_markup(
         rows.append(
             [
                 InlineKeyboardButton(
-                    _("Blank ballot"), callback_data=cb.encode(cb.POLL_VOTE, pid, "b")
+                    _("Blank ballot"), callback_data=cb.encode(cb.POLL_VOTE, pid, BLANK)
                 )
             ]
         )
@@ -189,12 +193,37 @@ async def _open(update: Update, context: BotContext, text: str) -> None:
     )
     wake_reminders(context.application)  # its closing time joins the schedule
     t = translator(view.cluster.locale)
-    sent = await context.bot.send_message(
-        view.cluster.chat_id,
-        render_poll(view, t),
-        reply_markup=poll_markup(view, t, context.bot.username),
-    )
+    try:
+        sent = await context.bot.send_message(
+            view.cluster.chat_id,
+            render_poll(view, t),
+            reply_markup=poll_markup(view, t, context.bot.username),
+        )
+    except TelegramError:
+        # The poll is recorded; its message must still reach the group.
+        schedule_missing_posts(context.job_queue, 10)
+        raise
     await poll_service.remember_poll_message(deps.db, view.poll.id, sent.message_id)
+
+
+async def post_missing(context: CallbackContext[Any, Any, Any, Any]) -> set[int]:
+    """Post the group message of any open poll that has none; return the chats."""
+    deps: Deps = context.application.bot_data["deps"]
+    chats: set[int] = set()
+    for view in await poll_service.views_without_message(deps.db):
+        t = translator(view.cluster.locale)
+        try:
+            sent = await context.bot.send_message(
+                view.cluster.chat_id,
+                render_poll(view, t),
+                reply_markup=poll_markup(view, t, context.bot.username),
+            )
+        except TelegramError as exc:
+            log.warning("poll %s still not posted: %s", view.poll.id, exc)
+            continue
+        await poll_service.remember_poll_message(deps.db, view.poll.id, sent.message_id)
+        chats.add(view.cluster.chat_id)
+    return chats
 
 
 @guarded
@@ -231,7 +260,7 @@ async def cb_vote(update: Update, context: BotContext) -> None:
     if _uses_private_ballot(ballot.view):
         # Secret and ranked ballots go through the private chat and its review screen.
         raise PrivateOnly()
-    toggle = None if choice == "b" else _DIGITS.index(choice)
+    toggle = None if choice == BLANK else _DIGITS.index(choice)
     if toggle is not None and toggle >= len(rules.candidates):
         raise BallotRefused(reason="unknown_candidate")
     view = await poll_service.cast(
@@ -530,6 +559,8 @@ async def cb_manage(update: Update, context: BotContext) -> None:
 
 def register(app: BotApp) -> None:
     """Add this module's handlers."""
+    if post_missing not in MISSING_POSTERS:
+        MISSING_POSTERS.append(post_missing)
     fresh = filters.UpdateType.MESSAGE
     app.add_handler(CommandHandler(["poll", "binhchon"], cmd_poll, filters=fresh))
     app.add_handler(CallbackQueryHandler(cb_vote, pattern=cb.PATTERNS[cb.POLL_VOTE]))

@@ -12,12 +12,11 @@ from typing import TYPE_CHECKING, Any
 from telegram.error import ChatMigrated, Forbidden, TelegramError
 
 from bot.i18n import format_when, translator
-from bot.services import clusters as cluster_service
 from bot.services import membership
 from bot.services import reminders as reminder_service
 from bot.services.meetings import MeetingView
 from bot.services.requests import RequestView
-from handlers.common import mention, private_locale
+from handlers.common import follow_migration, mention, private_locale
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -239,9 +238,7 @@ async def _handle(
             await _send_group(context, due)
         except ChatMigrated as exc:
             # The group became a supergroup: follow it, and send there on the next tick.
-            await cluster_service.migrate_chat(
-                deps.db, due.cluster.chat_id, exc.new_chat_id, deps.clock.now()
-            )
+            await follow_migration(context, due.cluster.chat_id, exc.new_chat_id)
             return now
         except Forbidden as exc:
             # The bot was removed from the group: the reminder cannot be delivered; no retry.

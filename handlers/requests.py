@@ -19,6 +19,7 @@ from bot.services import dialogues
 from bot.services import requests as request_service
 from handlers import callback_data as cb
 from handlers.common import (
+    MISSING_POSTERS,
     BotApp,
     BotContext,
     LiveMessage,
@@ -30,6 +31,7 @@ from handlers.common import (
     require_chat,
     require_group,
     require_user,
+    schedule_missing_posts,
     send_safe,
     sender_is_admin,
     tell_privately,
@@ -41,7 +43,7 @@ from handlers.reminders import wake as wake_reminders
 if TYPE_CHECKING:
     from babel.support import NullTranslations
     from telegram import Update
-    from telegram.ext import CallbackContext, JobQueue
+    from telegram.ext import CallbackContext
 
     from bot.deps import Deps
     from bot.services.requests import RequestView
@@ -198,9 +200,10 @@ async def post_request(update: Update, context: BotContext, view: RequestView) -
     await request_service.remember_message(context.deps.db, view.request.id, sent.message_id)
 
 
-async def job_post_missing(context: CallbackContext[Any, Any, Any, Any]) -> None:
-    """Post the group message of any open request that has none (after a failed send)."""
+async def post_missing(context: CallbackContext[Any, Any, Any, Any]) -> set[int]:
+    """Post the group message of any open request that has none; return the chats."""
     deps: Deps = context.application.bot_data["deps"]
+    chats: set[int] = set()
     for view in await request_service.views_without_message(deps.db):
         t = translator(view.cluster.locale)
         try:
@@ -211,12 +214,8 @@ async def job_post_missing(context: CallbackContext[Any, Any, Any, Any]) -> None
             log.warning("request %s still not posted: %s", view.request.id, exc)
             continue
         await request_service.remember_message(deps.db, view.request.id, sent.message_id)
-
-
-def schedule_missing_posts(job_queue: JobQueue[Any] | None, delay: float) -> None:
-    """Try again soon to post requests whose message is missing."""
-    if job_queue is not None:
-        job_queue.run_once(job_post_missing, when=delay, name="post_missing_requests")
+        chats.add(view.cluster.chat_id)
+    return chats
 
 
 def attached_document(update: Update) -> tuple[str, str] | None:
@@ -506,6 +505,8 @@ async def announce_deadline(context: BotContext, view: RequestView) -> None:
 
 def register(app: BotApp) -> None:
     """Add this module's handlers."""
+    if post_missing not in MISSING_POSTERS:
+        MISSING_POSTERS.append(post_missing)
     fresh = filters.UpdateType.MESSAGE
     app.add_handler(CommandHandler(["request", "yeucau"], cmd_request, filters=fresh))
     app.add_handler(CommandHandler(["confirm", "xacnhan"], cmd_confirm, filters=fresh))

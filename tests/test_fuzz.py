@@ -471,7 +471,7 @@ PARTS: dict[str, st.SearchStrategy[tuple[object, ...]]] = {
     cb.CONFIRM: st.tuples(_one_of("c|g"), _ID),
     cb.RSVP: st.tuples(_one_of("a|x"), _ID),
     cb.MEETING: st.tuples(_one_of("move|cancel|close"), _ID),
-    cb.POLL_VOTE: st.tuples(_ID, _DIGIT36 | st.just("b")),
+    cb.POLL_VOTE: st.tuples(_ID, _DIGIT36 | st.just("-")),
     cb.BALLOT: st.tuples(_ID, _DRAFT, _DIGIT36 | st.just("x")),
     cb.BALLOT_REVIEW: st.tuples(_ID, _DRAFT),
     cb.BALLOT_CAST: st.tuples(_ID, _DRAFT),
@@ -1145,7 +1145,7 @@ PRESS_TEMPLATES = {
     cb.REVOKE: "invrv1:{}", cb.SETTING: "set1:board:on", cb.ASK_SETTING: "set2:quiet",
     cb.MANAGE: "rq1:close:{}", cb.QUICK: "rqq1:ok", cb.SUBMIT: "sub1:{}:{}",
     cb.REVIEW: "rv1:r:{}", cb.CONFIRM: "cf1:g:{}", cb.RSVP: "mt1:x:{}",
-    cb.MEETING: "mtm1:move:{}", cb.POLL_VOTE: "po1:{}:b", cb.BALLOT: "pb1:{}:zz:x",
+    cb.MEETING: "mtm1:move:{}", cb.POLL_VOTE: "po1:{}:-", cb.BALLOT: "pb1:{}:zz:x",
     cb.BALLOT_REVIEW: "pc1:{}:-", cb.BALLOT_CAST: "ps1:{}:0", cb.POLL_MANAGE: "pm1:minutes:{}",
     cb.VOTER_UNIT: "vot1:{}", cb.VOTER: "votp1:{}:{}", cb.STATUS_ITEM: "st1:p:{}",
 }  # fmt: skip

@@ -361,8 +361,10 @@ async def migrate_chat(db: Database, old_chat_id: int, new_chat_id: int, now: da
         await dialogues.move_chat(conn, old_chat_id, new_chat_id)
         if moved:
             cluster = await require_cluster(conn, new_chat_id)
-            # The old group's message ids mean nothing in the supergroup: post a new board.
+            # The old group's message ids mean nothing in the supergroup: a new board, and the
+            # open items' messages are posted again (handlers.common.schedule_missing_posts).
             await boards.upsert_board(conn, cluster.id, message_id=None, body_hash=None, now=now)
+            await clusters.forget_item_messages(conn, cluster.id)
             await audit.insert_audit(
                 conn,
                 cluster_id=cluster.id,

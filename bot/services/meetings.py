@@ -21,7 +21,7 @@ from bot.options import OptionError, parse_options, split_args
 from bot.services.clusters import require_cluster, require_secretariat
 from bot.services.common import clean_text, unit_of_work
 from bot.services.requests import parse_deadline, parse_offsets_option
-from db import audit, liaisons, meetings, reminders, units
+from db import audit, clusters, liaisons, meetings, reminders, units
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -86,6 +86,17 @@ async def get_meeting_view(db: Database, chat_id: int, meeting_id: int) -> Meeti
         if meeting is None:
             raise UnknownMeeting(meeting_id=meeting_id)
         return await load_meeting_view(conn, cluster, meeting)
+
+
+async def views_without_message(db: Database) -> list[MeetingView]:
+    """Scheduled meetings that still need their group message, with their views."""
+    async with db.read() as conn:
+        views = []
+        for meeting in await meetings.list_scheduled_without_message(conn):
+            cluster = await clusters.get_cluster(conn, meeting.cluster_id)
+            if cluster is not None:
+                views.append(await load_meeting_view(conn, cluster, meeting))
+        return views
 
 
 def _text(value: str, field: str, limit: int, *, required: bool = True) -> str:

@@ -277,6 +277,18 @@ async def open_poll(
         return await load_poll_view(conn, cluster, poll_from_row(row))
 
 
+async def views_without_message(db: Database) -> list[PollView]:
+    """Open polls that still need their group message, with their views."""
+    async with db.read() as conn:
+        views = []
+        for row in await polls.list_open_rows_without_message(conn):
+            poll = poll_from_row(row)
+            cluster = await clusters.get_cluster(conn, poll.cluster_id)
+            if cluster is not None:
+                views.append(await load_poll_view(conn, cluster, poll))
+        return views
+
+
 async def get_poll_view(db: Database, poll_id: int) -> PollView:
     """Return a poll with its roll, whatever chat the request comes from."""
     async with db.read() as conn:

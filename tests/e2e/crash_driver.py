@@ -628,7 +628,7 @@ class CrashDriver:
 
     def _open_vote(self, person: Person, now: float) -> None:
         uid = person.liaison.user_id
-        choice = "b" if self.rng.random() < 0.1 else DIGITS[self.rng.randrange(len(self.people))]
+        choice = "-" if self.rng.random() < 0.1 else DIGITS[self.rng.randrange(len(self.people))]
         payload = f"po1:{self.scene.open_poll}:{choice}"
         update = self.api.press(uid, GROUP, self.scene.open_poll_message, payload)
         self._record(
@@ -638,7 +638,7 @@ class CrashDriver:
             update,
             now,
             target=self.scene.open_poll_message,
-            data={"choice": None if choice == "b" else DIGITS.index(choice)},
+            data={"choice": None if choice == "-" else DIGITS.index(choice)},
         )
 
     def _secret(self, person: Person, now: float) -> None:

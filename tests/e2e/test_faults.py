@@ -3,6 +3,7 @@ loses nothing it acknowledged (issue 9, part 3)."""
 
 from __future__ import annotations
 
+import math
 import sqlite3
 import time
 from datetime import UTC, datetime, timedelta
@@ -26,35 +27,37 @@ def _in(days: int) -> str:
     return f"17:00 {day:%d/%m/%Y}"
 
 
-async def _seed(api: LocalBotAPI) -> None:
-    """Cluster No. 1, four units, one liaison each (open joining)."""
-    api.add_bot_to_group(GROUP, ADMIN)
-    api.set_admins(GROUP, [ADMIN], bot_is_admin=True)
-    api.send_text(ADMIN, GROUP, "/setup Cụm thi đua số 1 | 2022")
-    await api.wait_for_message(chat_id=GROUP, contains="Nhóm đã được đăng ký", timeout=60)
+async def _seed(api: LocalBotAPI, group: int = GROUP) -> None:
+    """Cluster No. 1 in `group`, four units, one liaison each (open joining)."""
+    if group not in api.chats:
+        api.add_group(group, "Cụm thi đua số 1", admins=[ADMIN], bot_member=False, members=[DUC])
+    api.add_bot_to_group(group, ADMIN)
+    api.set_admins(group, [ADMIN], bot_is_admin=True)
+    api.send_text(ADMIN, group, "/setup Cụm thi đua số 1 | 2022")
+    await api.wait_for_message(chat_id=group, contains="Nhóm đã được đăng ký", timeout=60)
     api.send_text(
         ADMIN,
-        GROUP,
+        group,
         "/addunit VSP Liên doanh Việt – Nga Vietsovpetro\n"
         "PVEP Tổng công ty Thăm dò khai thác Dầu khí\n"
         "RVP Công ty TNHH Liên doanh Rusvietpetro\n"
         "GPV Công ty TNHH Gazpromviet",
     )
-    await api.wait_for_message(chat_id=GROUP, contains="Đã thêm 4 đơn vị", timeout=60)
-    api.send_text(ADMIN, GROUP, "/lead VSP")
-    await api.wait_for_message(chat_id=GROUP, contains="Đơn vị cụm trưởng", timeout=60)
-    api.send_text(ADMIN, GROUP, "/caidat")
-    settings = await api.wait_for_message(chat_id=GROUP, contains="Cài đặt của cụm", timeout=60)
-    api.press(ADMIN, GROUP, settings.message_id, settings.button("Tham gia tự do"))
-    await api.wait_for_message(chat_id=GROUP, contains="ngay lập tức", timeout=60)
+    await api.wait_for_message(chat_id=group, contains="Đã thêm 4 đơn vị", timeout=60)
+    api.send_text(ADMIN, group, "/lead VSP")
+    await api.wait_for_message(chat_id=group, contains="Đơn vị cụm trưởng", timeout=60)
+    api.send_text(ADMIN, group, "/caidat")
+    settings = await api.wait_for_message(chat_id=group, contains="Cài đặt của cụm", timeout=60)
+    api.press(ADMIN, group, settings.message_id, settings.button("Tham gia tự do"))
+    await api.wait_for_message(chat_id=group, contains="ngay lập tức", timeout=60)
     for user, code in ((DUC, "PVEP"), (TUAN, "RVP"), (LAN, "GPV")):
         api.send_text(user, user, "/start")
         await api.wait_for_message(chat_id=user, contains="Bot điều phối cụm thi đua", timeout=60)
-        api.send_text(user, GROUP, "/thamgia")
-        menu = await api.wait_for_message(chat_id=GROUP, contains="đơn vị nào", timeout=60)
-        api.press(user, GROUP, menu.message_id, menu.button(code))
+        api.send_text(user, group, "/thamgia")
+        menu = await api.wait_for_message(chat_id=group, contains="đơn vị nào", timeout=60)
+        api.press(user, group, menu.message_id, menu.button(code))
         await api.wait_for_message(
-            chat_id=GROUP, contains=f"đầu mối của đơn vị {code}", timeout=60
+            chat_id=group, contains=f"đầu mối của đơn vị {code}", timeout=60
         )
 
 
@@ -149,6 +152,86 @@ async def test_telegram_faults_are_waited_out_retried_or_worked_around(
         assert conn.execute("SELECT blocked FROM people WHERE user_id = ?", (LAN,)).fetchone() == (
             1,
         )
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    log = (tmp_path / "bot.log").read_text(errors="replace")
+    assert "Traceback" not in log
+
+
+BASIC = -4500000001  # a basic group: negative id without the -100 prefix
+SUPERGROUP = -1001500000099
+
+
+async def test_group_upgraded_to_supergroup_keeps_its_cluster_and_reminders(
+    api: LocalBotAPI, tmp_path: Path
+) -> None:
+    """The group becomes a supergroup mid-year (new chat id): the bot follows it, answers
+    there, and the reminder due after the upgrade reaches the supergroup, not the dead id."""
+    api.add_user(TUAN, "Tuấn", "Hoàng Anh")
+    api.add_user(LAN, "Đỗ Thị Lan")
+    process = await _start_bot(api, tmp_path, tmp_path / "bot.log")
+    try:
+        await api.wait_until_polling(timeout=30)
+        await _seed(api, BASIC)
+        now = time.time()
+        deadline_ts = math.ceil((now + 150) / 60) * 60
+        deadline = datetime.fromtimestamp(deadline_ts, UTC).astimezone(VN)
+        reminder_in = 25
+        offset = int(deadline_ts - now - reminder_in)
+        api.send_text(
+            ADMIN, BASIC, f"/yeucau {TITLE} | {deadline:%H:%M %d/%m/%Y} | nhac={offset}s"
+        )
+        request = await api.wait_for_message(chat_id=BASIC, contains="Yêu cầu báo cáo", timeout=60)
+        api.send_document(
+            DUC, BASIC, "BC PVEP 2022.pdf", b"%PDF PVEP", reply_to=request.message_id
+        )
+        await api.wait_for_message(
+            chat_id=BASIC, contains="Đã nhận báo cáo của Tổng công ty", timeout=60
+        )
+
+        api.migrate_group(BASIC, SUPERGROUP, by_user_id=ADMIN)
+        upgraded_at = len(api.calls)
+        # The old messages cannot be answered in the supergroup: the request is posted there
+        # again with what it already holds, and a new board is pinned.
+        reposted = await api.wait_for_message(
+            chat_id=SUPERGROUP, contains="Yêu cầu báo cáo", timeout=60
+        )
+        assert "Đã nộp 1/4" in (reposted.plain or "")
+        board = await api.wait_for_message(
+            lambda m: (m.plain or "").startswith("📌"), chat_id=SUPERGROUP, timeout=60
+        )
+        api.send_document(
+            TUAN, SUPERGROUP, "BC RVP 2022.docx", b"PK\x03\x04 RVP", reply_to=reposted.message_id
+        )
+        await api.wait_for_message(chat_id=SUPERGROUP, contains="Rusvietpetro", timeout=60)
+        api.send_text(TUAN, SUPERGROUP, "/tinhhinh")
+        status = await api.wait_for_message(chat_id=SUPERGROUP, contains="2/4", timeout=60)
+        reminder = await api.wait_for_message(
+            chat_id=SUPERGROUP, contains=f"“{TITLE}” hết hạn", timeout=60
+        )
+        assert "GPV" in (reminder.plain or "") and "PVEP" not in (reminder.plain or "")
+        assert "VSP" in (reminder.plain or "")
+        assert board.message_id in api.chats[SUPERGROUP].pinned
+        assert status.message_id > board.message_id
+    finally:
+        assert await _stop_bot(process) == 0
+    late = [
+        c
+        for c in api.calls[upgraded_at:]
+        if c.method.startswith("send") and int(c.params.get("chat_id", 0)) == BASIC
+    ]
+    assert all(c.ok is False for c in late)  # at most a refused try, then the new id
+    with _db(tmp_path) as conn:
+        assert conn.execute("SELECT chat_id FROM clusters").fetchall() == [(SUPERGROUP,)]
+        counts = dict(
+            conn.execute(
+                "SELECT u.code, COUNT(*) FROM submissions s JOIN units u ON u.id = s.unit_id "
+                "GROUP BY u.code"
+            ).fetchall()
+        )
+        assert counts == {"PVEP": 1, "RVP": 1}
+        assert conn.execute(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'migrate'"
+        ).fetchone() == (1,)
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     log = (tmp_path / "bot.log").read_text(errors="replace")
     assert "Traceback" not in log

@@ -139,3 +139,65 @@ async def test_removed_from_the_group_keeps_the_cluster(harness: Harness) -> Non
     assert harness.request.sent() == []  # nothing to say to a group it has left
     assert await harness.scalar("SELECT COUNT(*) FROM units") == 4
     assert await harness.scalar("SELECT chat_id FROM clusters") == GROUP_ID
+
+
+async def _open_items(harness: Harness) -> dict[str, int]:
+    """A report request, a meeting and a poll, open in the group; their message ids."""
+    await harness.say(ADMIN, "/yeucau Báo cáo tổng kết năm 2022 | 17:00 20/12/2022")
+    await harness.say(ADMIN, "/hop Họp cụm thi đua | 9:00 01/12/2022 | Vũng Tàu")
+    await harness.say(ADMIN, "/binhchon Bình xét Cờ thi đua năm 2022 | 17:00 10/12/2022")
+    return {
+        "request": await harness.scalar("SELECT message_id FROM requests"),
+        "meeting": await harness.scalar("SELECT message_id FROM meetings"),
+        "poll": await harness.scalar("SELECT message_id FROM polls"),
+    }
+
+
+async def test_migration_posts_the_open_items_again_in_the_supergroup(harness: Harness) -> None:
+    from handlers.common import job_post_missing
+
+    await setup_seed_cluster(harness)
+    old = await _open_items(harness)
+    assert None not in old.values()
+    harness.request.clear()
+    for update in harness.updates.migrate(GROUP_ID, NEW_GROUP_ID, ADMIN):
+        await harness.feed(update)
+    # The old group's message ids mean nothing in the supergroup: forgotten, then posted.
+    assert await harness.scalar("SELECT COUNT(*) FROM requests WHERE message_id IS NULL") == 1
+    await job_post_missing(harness.job_context())
+    await harness.deps.live.flush()
+    texts = harness.request.texts(NEW_GROUP_ID)
+    assert any("Yêu cầu báo cáo: Báo cáo tổng kết năm 2022" in t for t in texts)
+    assert any("Cuộc họp: Họp cụm thi đua" in t for t in texts)
+    assert any("Bình xét: Bình xét Cờ thi đua năm 2022" in t for t in texts)
+    assert harness.request.sent(GROUP_ID) == []
+    new = {
+        "request": await harness.scalar("SELECT message_id FROM requests"),
+        "meeting": await harness.scalar("SELECT message_id FROM meetings"),
+        "poll": await harness.scalar("SELECT message_id FROM polls"),
+    }
+    assert None not in new.values() and all(new[k] != old[k] for k in old)
+    # Run again (a second service message, a restart): nothing is posted twice.
+    harness.request.clear()
+    await job_post_missing(harness.job_context())
+    await harness.deps.live.flush()
+    assert harness.request.sent(NEW_GROUP_ID) == []
+
+
+async def test_meeting_and_poll_whose_message_failed_are_posted_later(harness: Harness) -> None:
+    from handlers.common import job_post_missing
+
+    await setup_seed_cluster(harness)
+    harness.request.fail("sendMessage", Failure(500, "Internal Server Error", times=2))
+    await harness.say(ADMIN, "/hop Họp cụm thi đua | 9:00 01/12/2022 | Vũng Tàu")
+    harness.request.fail("sendMessage", Failure(500, "Internal Server Error", times=2))
+    await harness.say(ADMIN, "/binhchon Bình xét Cờ thi đua năm 2022 | 17:00 10/12/2022")
+    assert await harness.scalar("SELECT message_id FROM meetings") is None
+    assert await harness.scalar("SELECT message_id FROM polls") is None
+    await job_post_missing(harness.job_context())
+    await harness.deps.live.flush()
+    assert await harness.scalar("SELECT message_id FROM meetings") is not None
+    assert await harness.scalar("SELECT message_id FROM polls") is not None
+    texts = harness.request.texts(GROUP_ID)
+    assert any("Cuộc họp: Họp cụm thi đua" in t for t in texts)
+    assert any("Bình xét: Bình xét Cờ thi đua năm 2022" in t for t in texts)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from handlers.reminders import job_tick
 from tests.fakes import markup_buttons
 from tests.handlers.test_reports import seed_with_liaisons
@@ -199,3 +201,50 @@ async def test_a_result_that_failed_to_post_is_posted_by_the_next_tick(harness: 
     await job_tick(harness.job_context())
     assert harness.request.last_sent(GROUP_ID).startswith("🗳 <b>Kết quả bình xét:")
     assert await harness.scalar("SELECT result_posted FROM polls") == 1
+
+
+async def test_the_twelfth_candidates_button_votes_for_that_candidate(harness: Harness) -> None:
+    # Candidate buttons carry a base-36 index: the 12th is "b", which once also meant blank.
+    await seed_with_liaisons(harness)
+    names = ", ".join(f"Ông Nguyễn Văn {chr(ord('A') + i)}" for i in range(14))
+    await harness.say(ADMIN, f"/poll {POLL} | bi_mat=khong | ung_vien={names}")
+    buttons = dict(markup_buttons(harness.request.sent(GROUP_ID)[-1]))
+    await harness.press(DUC_PVEP, buttons["Ông Nguyễn Văn L"])
+    assert harness.request.answers()[-1]["text"] == (
+        "Đã ghi nhận phiếu của đơn vị PVEP: Ông Nguyễn Văn L"
+    )
+    assert await harness.scalar("SELECT marks FROM open_ballots") == "[11]"
+    await harness.press(DUC_PVEP, buttons["Phiếu trắng"])
+    assert await harness.scalar("SELECT marks FROM open_ballots") == "[]"
+
+
+async def test_the_same_press_twice_at_once_counts_once_and_is_answered_once(
+    harness: Harness,
+) -> None:
+    # Redelivered while the original is still being handled (updates run concurrently): the
+    # twin finds it handled and leaves the answer to the original, which Telegram takes once.
+    await seed_with_liaisons(harness)
+    await harness.say(ADMIN, f"/poll {POLL} | bi_mat=khong")
+    press = harness.updates.callback(DUC_PVEP, "po1:1:0")
+    before = len(harness.request.answers())
+    await asyncio.gather(harness.feed(press), harness.feed(press))
+    answers = harness.request.answers()[before:]
+    assert [a.get("text") for a in answers] == ["Đã ghi nhận phiếu của đơn vị PVEP: VSP"]
+    assert await harness.scalar("SELECT marks FROM open_ballots") == "[0]"
+    assert "Đã bỏ phiếu: 1/4 đơn vị" in harness.request.last_text(GROUP_ID)
+
+
+async def test_a_press_answered_too_late_still_counts_and_says_no_error(harness: Harness) -> None:
+    # Telegram refuses an answer after ~15 s ("query is too old"): the vote stands, once,
+    # and nobody is told that something went wrong.
+    from tests.fakes import Failure
+
+    await seed_with_liaisons(harness)
+    await harness.say(ADMIN, f"/poll {POLL} | bi_mat=khong")
+    stale = "Bad Request: query is too old and response timeout expired or query id is invalid"
+    harness.request.fail("answerCallbackQuery", Failure(400, stale, times=2))
+    press = await harness.press(DUC_PVEP, "po1:1:0")
+    await harness.feed(press)  # delivered again later: already handled, answer refused too
+    assert await harness.scalar("SELECT marks FROM open_ballots") == "[0]"
+    assert not [t for t in harness.request.texts() if "đã có lỗi xảy ra" in t]
+    assert [a for a in harness.request.answers() if a.get("show_alert")] == []

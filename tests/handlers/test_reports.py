@@ -510,14 +510,14 @@ async def test_sending_files_goes_on_after_one_fails(harness: Harness) -> None:
 
 
 async def test_request_whose_message_failed_is_posted_later(harness: Harness) -> None:
-    from handlers.requests import job_post_missing
+    from handlers.common import job_post_missing
 
     await seed_with_liaisons(harness)
     harness.request.fail("sendMessage", Failure(500, "Internal Server Error", times=2))
     await harness.say(ADMIN, f"/request {TITLE} | 17:00 15/11/2022")
     assert await harness.scalar("SELECT message_id FROM requests") is None
-    context = type("Ctx", (), {"application": harness.app, "bot": harness.app.bot})()
-    await job_post_missing(context)
+    await job_post_missing(harness.job_context())
+    await harness.deps.live.flush()
     message_id = await harness.scalar("SELECT message_id FROM requests")
     assert message_id is not None
     assert "Yêu cầu báo cáo" in harness.request.last_sent(GROUP_ID)
