@@ -244,7 +244,7 @@ class Demo:
             "DATA_DIR": str(self.data_dir),
             "BOT_CLOCK_FILE": str(self.clock_file),
             "BOT_RATE_LIMIT": "off",
-            "LOG_LEVEL": "INFO",
+            "LOG_LEVEL": os.environ.get("LOG_LEVEL") or "INFO",
         }
         env.pop("WEBHOOK_URL", None)
         log = self.log_path.open("ab")
@@ -643,9 +643,16 @@ class Demo:
 
 
 def _quiet_server_logs(path: Path) -> logging.Handler:
-    """The local server's own warnings (4xx answers, …) go to a file, not the transcript."""
+    """The local server's own warnings (4xx answers, …) go to a file, not the transcript.
+
+    Its access lines name the request path, which holds the token: redacted as the bot's are.
+    """
+    from bot.__main__ import RedactingFormatter
+
     handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(
+        RedactingFormatter(TOKEN, "%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
     for name in ("tornado", "bot.local_api"):
         logger = logging.getLogger(name)
         logger.addHandler(handler)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import sqlite3
 import subprocess
 import sys
@@ -14,7 +15,7 @@ import docx
 import openpyxl
 import pytest
 
-from bot.demo import Demo, run_demo
+from bot.demo import TOKEN, Demo, run_demo
 
 ROOT = Path(__file__).resolve().parent.parent
 GROUP = "[Nhóm Cụm thi đua số 1]"
@@ -28,6 +29,8 @@ def played(
     result = subprocess.run(
         [sys.executable, "-m", "bot", "demo", "--out", str(out)],
         cwd=ROOT,
+        # Everything the bot can log, so the token scan below sees the most it could leak.
+        env={**os.environ, "LOG_LEVEL": "DEBUG"},
         capture_output=True,
         text=True,
         encoding="utf-8",
@@ -83,6 +86,23 @@ def test_demo_plays_the_seed_year_and_exits_0(
     log = (out / "bot.log").read_text(encoding="utf-8", errors="replace")
     assert " ERROR " not in log
     assert "Traceback" not in log
+
+
+def test_the_token_is_nowhere_in_what_a_full_run_leaves(
+    played: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    # The whole seed year at LOG_LEVEL=DEBUG (PTB and httpx put the token in every URL):
+    # not in the bot's log, the transcript, the database, the exports, nor on the screen.
+    result, out = played
+    assert result.returncode == 0
+    secret = TOKEN.split(":", 1)[1].encode()
+    files = [p for p in out.rglob("*") if p.is_file()]
+    assert len(files) >= 5
+    log = (out / "bot.log").read_text(encoding="utf-8", errors="replace")
+    assert " DEBUG " in log  # the scan covers the chattiest level
+    leaked = [str(p.relative_to(out)) for p in files if secret in p.read_bytes()]
+    assert leaked == []
+    assert secret.decode() not in result.stdout + result.stderr
 
 
 def test_demo_keeps_the_exports_and_the_database(
