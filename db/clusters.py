@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.domain import Cluster
+from db import cache
 from db.util import execute, fetch_all, fetch_one, from_ts, insert, ts
 
 if TYPE_CHECKING:
@@ -40,6 +41,9 @@ def _row_to_cluster(row: aiosqlite.Row) -> Cluster:
 
 async def get_cluster_by_chat(conn: aiosqlite.Connection, chat_id: int) -> Cluster | None:
     """Return the cluster living in a chat, if any."""
+    cached = cache.lookup(conn, ("cluster_by_chat", chat_id))
+    if cached is not cache.MISSING:
+        return cached  # type: ignore[no-any-return]
     row = await fetch_one(
         conn,
         """SELECT id, chat_id, name, year, locale, tz, join_policy, lead_unit_id,
@@ -48,11 +52,16 @@ async def get_cluster_by_chat(conn: aiosqlite.Connection, chat_id: int) -> Clust
            FROM clusters WHERE chat_id = ?""",
         (chat_id,),
     )
-    return _row_to_cluster(row) if row else None
+    cluster = _row_to_cluster(row) if row else None
+    cache.store(conn, ("cluster_by_chat", chat_id), cluster)
+    return cluster
 
 
 async def get_cluster(conn: aiosqlite.Connection, cluster_id: int) -> Cluster | None:
     """Return a cluster by id."""
+    cached = cache.lookup(conn, ("cluster", cluster_id))
+    if cached is not cache.MISSING:
+        return cached  # type: ignore[no-any-return]
     row = await fetch_one(
         conn,
         """SELECT id, chat_id, name, year, locale, tz, join_policy, lead_unit_id,
@@ -61,7 +70,9 @@ async def get_cluster(conn: aiosqlite.Connection, cluster_id: int) -> Cluster | 
            FROM clusters WHERE id = ?""",
         (cluster_id,),
     )
-    return _row_to_cluster(row) if row else None
+    cluster = _row_to_cluster(row) if row else None
+    cache.store(conn, ("cluster", cluster_id), cluster)
+    return cluster
 
 
 async def insert_cluster(
@@ -76,6 +87,7 @@ async def insert_cluster(
     now: datetime,
 ) -> int:
     """Register a chat as a cluster and return its id."""
+    cache.invalidate(conn)  # the roster changes
     return await insert(
         conn,
         """INSERT INTO clusters (chat_id, name, year, locale, tz, created_by, created_at)
@@ -103,6 +115,7 @@ async def update_cluster(
     status_picture: bool | None = None,
 ) -> None:
     """Change the given fields of a cluster, leaving the others."""
+    cache.invalidate(conn)  # the roster changes
     await execute(
         conn,
         """UPDATE clusters SET
@@ -141,6 +154,7 @@ async def update_cluster(
 
 async def update_chat_id(conn: aiosqlite.Connection, old_chat_id: int, new_chat_id: int) -> int:
     """Move a cluster to the chat id of its upgraded supergroup; return rows moved."""
+    cache.invalidate(conn)  # the roster changes
     return await execute(
         conn,
         "UPDATE clusters SET chat_id = ? WHERE chat_id = ?",

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import aiosqlite
 
+from db import cache
 from db.migrate import migrate
 
 if TYPE_CHECKING:
@@ -24,6 +25,9 @@ PRAGMAS = (
 )
 
 
+HANDLED_IN_MEMORY = 100_000
+
+
 class Database:
     """The bot's database: every access goes through `read()` or `transaction()`.
 
@@ -32,9 +36,29 @@ class Database:
     transaction and out of its reads (PLATFORM_NOTES, Concurrency).
     """
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: aiosqlite.Connection, handled_floor: int = 0) -> None:
         self._conn = conn
         self._lock = asyncio.Lock()
+        # Replay check without a query: every update id recorded before this process
+        # opened the database is ≤ the floor; ids recorded since are in the set.
+        self._handled_floor = handled_floor
+        self._handled_here: set[int] = set()
+
+    def may_be_handled(self, update_id: int) -> bool:
+        """False when the update is surely new (its id is not recorded as handled)."""
+        return update_id <= self._handled_floor or update_id in self._handled_here
+
+    def handled_here(self, update_id: int) -> bool:
+        """Whether this process committed the update (recently: the set is bounded)."""
+        return update_id in self._handled_here
+
+    def note_handled(self, update_id: int) -> None:
+        """An update's effects (and its id) were committed by this process."""
+        self._handled_here.add(update_id)
+        if len(self._handled_here) > HANDLED_IN_MEMORY:
+            # Forget the set, raise the floor: those ids are looked up in the table again.
+            self._handled_floor = max(self._handled_floor, *self._handled_here)
+            self._handled_here.clear()
 
     @classmethod
     async def open(cls, path: Path | str) -> Database:
@@ -47,7 +71,9 @@ class Database:
         for pragma in PRAGMAS:
             await conn.execute(pragma)
         await migrate(conn)
-        database = cls(conn)
+        rows = await conn.execute_fetchall("SELECT MAX(update_id) FROM handled_updates")
+        floor = next(iter(rows), (None,))[0] or 0
+        database = cls(conn, floor)
         # A crash between a secret ballot's commit and its checkpoint leaves it in the log.
         await database.checkpoint()
         return database
@@ -86,6 +112,8 @@ class Database:
             try:
                 yield self._conn
             except BaseException:
+                # What the block read of the roster may have been its own undone writes.
+                cache.invalidate(self._conn)
                 await self._conn.execute("ROLLBACK")
                 raise
             try:
@@ -93,6 +121,7 @@ class Database:
             except BaseException:
                 # A failed COMMIT (disk full, I/O error) leaves the transaction open;
                 # roll it back so the next unit of work can BEGIN.
+                cache.invalidate(self._conn)
                 if self._conn.in_transaction:
                     await self._conn.execute("ROLLBACK")
                 raise

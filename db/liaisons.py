@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.domain import JoinRequest, Liaison
+from db import cache
 from db.people import row_to_person
 from db.util import execute, fetch_all, fetch_one, from_ts, insert, ts
 
@@ -36,21 +37,21 @@ def _row_to_join_request(row: aiosqlite.Row) -> JoinRequest:
 
 
 async def get_liaison(conn: aiosqlite.Connection, cluster_id: int, user_id: int) -> Liaison | None:
-    """Return the person's liaison record in this cluster, if any."""
-    row = await fetch_one(
-        conn,
-        """SELECT l.cluster_id, l.unit_id, l.via, l.joined_at,
-                  p.user_id, p.first_name, p.last_name, p.username, p.language_code,
-                  p.locale, p.started, p.blocked
-           FROM liaisons l JOIN people p ON p.user_id = l.user_id
-           WHERE l.cluster_id = ? AND l.user_id = ?""",
-        (cluster_id, user_id),
+    """Return the person's liaison record in this cluster, if any (one per person)."""
+    return next(
+        (li for li in await _liaisons(conn, cluster_id) if li.person.user_id == user_id), None
     )
-    return _row_to_liaison(row) if row else None
 
 
 async def list_liaisons(conn: aiosqlite.Connection, cluster_id: int) -> list[Liaison]:
     """Return every liaison of a cluster, by unit then by joining order."""
+    return list(await _liaisons(conn, cluster_id))
+
+
+async def _liaisons(conn: aiosqlite.Connection, cluster_id: int) -> tuple[Liaison, ...]:
+    cached = cache.lookup(conn, ("liaisons", cluster_id))
+    if cached is not cache.MISSING:
+        return cached  # type: ignore[no-any-return]
     rows = await fetch_all(
         conn,
         """SELECT l.cluster_id, l.unit_id, l.via, l.joined_at,
@@ -61,7 +62,9 @@ async def list_liaisons(conn: aiosqlite.Connection, cluster_id: int) -> list[Lia
            ORDER BY l.unit_id, l.joined_at""",
         (cluster_id,),
     )
-    return [_row_to_liaison(r) for r in rows]
+    found = tuple(_row_to_liaison(r) for r in rows)
+    cache.store(conn, ("liaisons", cluster_id), found)
+    return found
 
 
 async def insert_liaison(
@@ -75,6 +78,7 @@ async def insert_liaison(
     now: datetime,
 ) -> None:
     """Attach a person to a unit (the caller checked they are not attached yet)."""
+    cache.invalidate(conn)  # the roster changes
     await execute(
         conn,
         """INSERT INTO liaisons (cluster_id, user_id, unit_id, via, approved_by, joined_at)

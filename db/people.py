@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.domain import Person
+from db import cache
 from db.util import execute, fetch_one, ts
 
 if TYPE_CHECKING:
@@ -29,6 +30,9 @@ def row_to_person(row: aiosqlite.Row) -> Person:
 
 async def get_person(conn: aiosqlite.Connection, user_id: int) -> Person | None:
     """Return a person by Telegram user id."""
+    cached = cache.lookup(conn, ("person", user_id))
+    if cached is not cache.MISSING:
+        return cached  # type: ignore[no-any-return]
     row = await fetch_one(
         conn,
         """SELECT user_id, first_name, last_name, username, language_code, locale, started,
@@ -36,7 +40,9 @@ async def get_person(conn: aiosqlite.Connection, user_id: int) -> Person | None:
            FROM people WHERE user_id = ?""",
         (user_id,),
     )
-    return row_to_person(row) if row else None
+    person = row_to_person(row) if row else None
+    cache.store(conn, ("person", user_id), person)
+    return person
 
 
 async def upsert_person(
@@ -51,6 +57,7 @@ async def upsert_person(
     now: datetime,
 ) -> None:
     """Record a person's current names; `started` only ever turns on."""
+    cache.invalidate(conn)  # the roster changes
     await execute(
         conn,
         """INSERT INTO people (user_id, first_name, last_name, username, language_code,
@@ -70,9 +77,11 @@ async def upsert_person(
 
 async def update_locale(conn: aiosqlite.Connection, user_id: int, locale: str) -> None:
     """Store the language a person chose for the private chat."""
+    cache.invalidate(conn)  # the roster changes
     await execute(conn, "UPDATE people SET locale = ? WHERE user_id = ?", (locale, user_id))
 
 
 async def update_blocked(conn: aiosqlite.Connection, user_id: int, blocked: bool) -> None:
     """Remember that a person blocked the bot (403), so private messages are skipped."""
+    cache.invalidate(conn)  # the roster changes
     await execute(conn, "UPDATE people SET blocked = ? WHERE user_id = ?", (int(blocked), user_id))

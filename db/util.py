@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    import sqlite3
+    from collections.abc import Callable, Iterable
 
     import aiosqlite
+
+_T = TypeVar("_T")
 
 
 def ts(dt: datetime) -> str:
@@ -42,19 +45,45 @@ async def fetch_all(
     return list(await conn.execute_fetchall(sql, params))
 
 
+def _lastrowid(raw: sqlite3.Connection, sql: str, params: Any) -> int | None:
+    cursor = raw.execute(sql, params)
+    try:
+        return cursor.lastrowid
+    finally:
+        cursor.close()
+
+
+def _rowcount(raw: sqlite3.Connection, sql: str, params: Any) -> int:
+    cursor = raw.execute(sql, params)
+    try:
+        return cursor.rowcount
+    finally:
+        cursor.close()
+
+
+async def _in_thread(conn: aiosqlite.Connection, fn: Callable[..., _T], *args: Any) -> _T:
+    """Run `fn(sqlite3 connection, *args)` on aiosqlite's thread in one trip.
+
+    `execute()` as a context manager costs two trips (execute, then close); a trip is the
+    dearest part of a short statement (bench/RESULTS.md). `_execute` is how aiosqlite's own
+    methods reach its thread; tests/db cover it, so an aiosqlite that changes it fails CI.
+    """
+    result: _T = await conn._execute(fn, conn._conn, *args)  # type: ignore[no-untyped-call]
+    return result
+
+
 async def insert(
     conn: aiosqlite.Connection, sql: str, params: Iterable[Any] | dict[str, Any] = ()
 ) -> int:
     """Run an INSERT and return the new row id."""
-    async with conn.execute(sql, params) as cur:
-        if cur.lastrowid is None:
-            raise RuntimeError("insert returned no row id")
-        return cur.lastrowid
+    rowid = await _in_thread(conn, _lastrowid, sql, params)
+    if rowid is None:
+        raise RuntimeError("insert returned no row id")
+    return rowid
 
 
 async def execute(
     conn: aiosqlite.Connection, sql: str, params: Iterable[Any] | dict[str, Any] = ()
 ) -> int:
     """Run a statement and return how many rows it changed."""
-    async with conn.execute(sql, params) as cur:
-        return cur.rowcount
+    return await _in_thread(conn, _rowcount, sql, params)

@@ -371,11 +371,6 @@ def notify_change(context: BotContext, chat_id: int) -> None:
         hook(context, chat_id)
 
 
-# The copies (Update objects) of each update id being handled right now: with concurrent
-# updates a redelivered twin can run alongside the original.
-_in_progress: dict[int, set[int]] = {}
-
-
 def _stale_query(exc: BadRequest) -> bool:
     """Telegram's answer to a second answerCallbackQuery, or one after about 15 s."""
     return "query is too old" in str(exc).lower() or "query id is invalid" in str(exc).lower()
@@ -386,8 +381,6 @@ def guarded(func: H) -> H:
 
     @functools.wraps(func)
     async def wrapper(update: Update, context: BotContext) -> None:
-        copies = _in_progress.setdefault(update.update_id, set())
-        copies.add(id(update))
         try:
             try:
                 await func(update, context)
@@ -402,8 +395,11 @@ def guarded(func: H) -> H:
                 notify_change(context, chat.id)
         except AlreadyHandled:
             log.info("update %s already handled; skipped", update.update_id)
-            # A twin still at work (the same press delivered twice at once) answers it.
-            if update.callback_query is not None and len(copies) == 1:
+            # Handled by this very process (a twin delivered at the same time, or moments
+            # ago): that copy answered the press. After a restart, stop the spinner.
+            if update.callback_query is not None and not context.deps.db.handled_here(
+                update.update_id
+            ):
                 try:
                     await update.callback_query.answer()  # stop the button's spinner
                 except BadRequest as exc:
@@ -420,9 +416,5 @@ def guarded(func: H) -> H:
                 await update.callback_query.answer(plain[:200], show_alert=True)
             elif update.effective_message is not None:
                 await reply(update, text)
-        finally:
-            copies.discard(id(update))
-            if not copies:
-                _in_progress.pop(update.update_id, None)
 
     return wrapper  # type: ignore[return-value]

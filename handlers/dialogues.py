@@ -124,8 +124,7 @@ async def ask_person(
             context, user.id, private_question(translator(locale)), ForceReply()
         )
         if prompt is not None:
-            await dialogues.remember_prompt(deps.db, user.id, user.id, prompt.message_id)
-            return
+            return  # in the private chat any text answers: no prompt id to remember
         await dialogues.cancel_dialogue(deps.db, user.id, user.id)
     await ask(update, context, kind, group_question(translator(cluster_locale)), state=state)
 

@@ -253,34 +253,26 @@ async def cb_vote(update: Update, context: BotContext) -> None:
     query, (pid, choice) = press_parts(update, cb.POLL_VOTE)
     deps = context.deps
     user = require_user(update)
-    ballot = await poll_service.ballot_context(
-        deps.db, poll_id=int(pid), user_id=user.id, now=deps.clock.now()
-    )
-    rules = ballot.view.poll.rules
-    if _uses_private_ballot(ballot.view):
-        # Secret and ranked ballots go through the private chat and its review screen.
-        raise PrivateOnly()
-    toggle = None if choice == BLANK else _DIGITS.index(choice)
-    if toggle is not None and toggle >= len(rules.candidates):
-        raise BallotRefused(reason="unknown_candidate")
-    view = await poll_service.cast(
+    # Secret and ranked ballots go through the private chat and its review screen: the
+    # service refuses them here, inside the same transaction that records an open one.
+    cast = await poll_service.cast_ballot(
         deps.db,
         poll_id=int(pid),
         user_id=user.id,
         marks=(),
-        toggle=toggle,
+        toggle=None if choice == BLANK else _DIGITS.index(choice),
         now=deps.clock.now(),
         update_id=update.update_id,
+        group_button=True,
     )
-    unit_id = ballot.unit.id
-    marks = await poll_service.current_open_marks(deps.db, poll_id=view.poll.id, unit_id=unit_id)
-    _ = translator(ballot.view.cluster.locale).gettext
-    chosen = ", ".join(rules.candidates[m] for m in sorted(marks)) or _("blank ballot")
+    poll = cast.view.poll
+    _ = translator(cast.view.cluster.locale).gettext
+    chosen = ", ".join(poll.rules.candidates[m] for m in sorted(cast.marks)) or _("blank ballot")
     await query.answer(
-        _("Recorded the ballot of {code}: {chosen}").format(code=ballot.unit.code, chosen=chosen)
+        _("Recorded the ballot of {code}: {chosen}").format(code=cast.unit.code, chosen=chosen)
     )
     refresh(context, int(pid))
-    if ballot.view.poll.close_when_all:
+    if poll.close_when_all:
         wake_reminders(context.application)
 
 

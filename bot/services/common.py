@@ -56,10 +56,14 @@ async def unit_of_work(
         if update_id is not None and not await mark_handled(conn, update_id, now):
             raise AlreadyHandled(update_id=update_id)
         yield conn
+    if update_id is not None:
+        db.note_handled(update_id)
 
 
 async def already_handled(db: Database, update_id: int) -> bool:
     """Tell whether an update's effects are already committed (a redelivery)."""
+    if not db.may_be_handled(update_id):
+        return False  # newer than anything recorded before this process, and not since
     async with db.read() as conn:
         return await is_handled(conn, update_id)
 

@@ -21,6 +21,9 @@ from db import audit, confirmations, liaisons, requests, units
 if TYPE_CHECKING:
     from datetime import datetime
 
+    import aiosqlite
+
+    from bot.domain import Cluster, Request
     from db.connection import Database
 
 MAX_COMMENT = 1000
@@ -40,20 +43,27 @@ async def check_can_answer(
 ) -> tuple[RequestView, Unit]:
     """Refuse before asking for a comment: only a concerned unit's liaison, while open."""
     async with db.read() as conn:
-        cluster = await require_cluster(conn, chat_id)
-        request = await requests.get_request(conn, cluster.id, request_id)
-        if request is None or request.kind != "confirmation":
-            raise UnknownRequest(request_id=request_id)
-        liaison = await liaisons.get_liaison(conn, cluster.id, user_id)
-        if liaison is None:
-            raise NotALiaison(private=False, action="answer")
-        unit = await units.get_unit(conn, cluster.id, liaison.unit_id)
-        assert unit is not None
-        if unit.id not in request.unit_ids:
-            raise NotConcerned(title=request.title, code=unit.code)
-        if not request.is_open:
-            raise RequestNotOpen(status=request.status, title=request.title)
+        cluster, request, unit = await _answerable(conn, chat_id, request_id, user_id)
         return await load_view(conn, cluster, request), unit
+
+
+async def _answerable(
+    conn: aiosqlite.Connection, chat_id: int, request_id: int, user_id: int
+) -> tuple[Cluster, Request, Unit]:
+    cluster = await require_cluster(conn, chat_id)
+    request = await requests.get_request(conn, cluster.id, request_id)
+    if request is None or request.kind != "confirmation":
+        raise UnknownRequest(request_id=request_id)
+    liaison = await liaisons.get_liaison(conn, cluster.id, user_id)
+    if liaison is None:
+        raise NotALiaison(private=False, action="answer")
+    unit = await units.get_unit(conn, cluster.id, liaison.unit_id)
+    assert unit is not None
+    if unit.id not in request.unit_ids:
+        raise NotConcerned(title=request.title, code=unit.code)
+    if not request.is_open:
+        raise RequestNotOpen(status=request.status, title=request.title)
+    return cluster, request, unit
 
 
 async def answer(
@@ -72,18 +82,9 @@ async def answer(
     if not confirm and note is None:
         raise InvalidInput(field="comment")
     status = "confirmed" if confirm else "commented"
-    await check_can_answer(db, chat_id=chat_id, request_id=request_id, user_id=user_id)
     async with unit_of_work(db, update_id, now) as conn:
-        # Checked again inside the transaction: the request may have closed meanwhile.
-        cluster = await require_cluster(conn, chat_id)
-        request = await requests.get_request(conn, cluster.id, request_id)
-        liaison = await liaisons.get_liaison(conn, cluster.id, user_id)
-        if request is None or liaison is None:
-            raise UnknownRequest(request_id=request_id)
-        if not request.is_open:
-            raise RequestNotOpen(status=request.status, title=request.title)
-        unit = await units.get_unit(conn, cluster.id, liaison.unit_id)
-        assert unit is not None
+        # Checked inside the transaction: nothing can close the request in between.
+        cluster, request, unit = await _answerable(conn, chat_id, request_id, user_id)
         current = (await confirmations.list_answers(conn, request.id)).get(unit.id)
         changed = (
             current is None

@@ -16,6 +16,7 @@ from bot.domain import (
     InvalidInput,
     NotOnRoll,
     PollClosed,
+    PrivateOnly,
     Unit,
     UnknownPoll,
 )
@@ -311,10 +312,44 @@ async def cast(
     update_id: int | None = None,
     toggle: int | None = None,
 ) -> PollView:
+    """Cast (or, in an open poll, change) the ballot of the unit this person votes for."""
+    cast = await cast_ballot(
+        db,
+        poll_id=poll_id,
+        user_id=user_id,
+        marks=marks,
+        now=now,
+        update_id=update_id,
+        toggle=toggle,
+    )
+    return cast.view
+
+
+@dataclass(frozen=True)
+class Cast:
+    """A ballot as recorded: the poll after it, the unit it counts for, its marks."""
+
+    view: PollView
+    unit: Unit
+    marks: tuple[int, ...]
+
+
+async def cast_ballot(
+    db: Database,
+    *,
+    poll_id: int,
+    user_id: int,
+    marks: tuple[int, ...],
+    now: datetime,
+    update_id: int | None = None,
+    toggle: int | None = None,
+    group_button: bool = False,
+) -> Cast:
     """Cast (or, in an open poll, change) the ballot of the unit this person votes for.
 
     With `toggle`, an open choose ballot gains or loses that candidate, read and written in
-    one transaction (two quick presses must not lose a mark).
+    one transaction (two quick presses must not lose a mark). `group_button`: pressed in
+    the group, which only open, unranked polls take (the rest go through the private chat).
 
     A secret ballot is stored apart from the roll with nothing linking the two, and the
     write-ahead log is emptied afterwards so the commit order cannot link them either.
@@ -333,6 +368,10 @@ async def cast(
         )
         if entry is None:
             raise NotOnRoll(title=poll.title)
+        if group_button and (poll.secret or poll.rules.ranked):
+            raise PrivateOnly()
+        if toggle is not None and toggle >= len(poll.rules.candidates):
+            raise BallotRefused(reason="unknown_candidate")
         unit_id = entry[0]
         own = next((i for i, u in enumerate(poll.candidate_units) if u == unit_id), None)
         if toggle is not None and not poll.secret:
@@ -359,7 +398,8 @@ async def cast(
         view = await load_poll_view(conn, cluster, poll)
     if poll.secret:
         await db.checkpoint()
-    return view
+    unit = next(e.unit for e in view.roll if e.unit.id == unit_id)
+    return Cast(view, unit, ballot.marks)
 
 
 async def close(
@@ -445,15 +485,6 @@ async def ballot_context(
         raise AlreadyVoted(title=poll.title)
     own = next((i for i, u in enumerate(poll.candidate_units) if u == entry.unit.id), None)
     return BallotContext(view, entry.unit, own, entry.has_voted)
-
-
-async def current_open_marks(db: Database, *, poll_id: int, unit_id: int) -> tuple[int, ...]:
-    """The unit's current ballot in an open poll (empty if none)."""
-    async with db.read() as conn:
-        for unit, marks in await polls.list_open_ballots(conn, poll_id):
-            if unit == unit_id:
-                return marks
-    return ()
 
 
 async def result_of(db: Database, poll_id: int) -> tuple[PollView, Result]:
