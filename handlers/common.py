@@ -8,6 +8,7 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from telegram import CallbackQuery, Chat, Message, Update, User
@@ -245,26 +246,43 @@ AnyContext = CallbackContext[Any, Any, Any, Any]
 
 # Post the group messages of open items that have none (a send failed, a crash came between
 # recording and posting, or the group moved): handlers/requests, meetings and polls register
-# theirs; each returns the chats it posted in.
-MISSING_POSTERS: list[Callable[[AnyContext], Awaitable[set[int]]]] = []
+# theirs. A poster gets a cutoff: an item created after it may still be on its way to the
+# group from the handler that created it (posting it too would show it twice, and replies to
+# the first copy would not count), so it is left for a later run. Each returns the chats it
+# posted in and whether it left anything.
+MISSING_POSTERS: list[Callable[[AnyContext, datetime], Awaitable[tuple[set[int], bool]]]] = []
+POST_GRACE = timedelta(seconds=60)
 
 
 async def job_post_missing(context: AnyContext) -> None:
     """Post every open item's missing group message; the board then shows the new state."""
+    deps: Deps = context.application.bot_data["deps"]
+    job = getattr(context, "job", None)
+    grace = job.data if job is not None and isinstance(job.data, timedelta) else POST_GRACE
+    cutoff = deps.clock.now() - grace
     chats: set[int] = set()
+    waiting = False
     for poster in MISSING_POSTERS:
         try:
-            chats |= await poster(context)
+            posted, left = await poster(context, cutoff)
         except Exception:  # one kind failing must not keep the others unposted
             log.exception("posting missing messages failed")
+            continue
+        chats |= posted
+        waiting = waiting or left
     for chat_id in chats:
         notify_change(context, chat_id)  # type: ignore[arg-type]
+    if waiting:
+        schedule_missing_posts(context.application.job_queue, POST_GRACE.total_seconds())
 
 
-def schedule_missing_posts(job_queue: JobQueue[Any] | None, delay: float) -> None:
-    """Run job_post_missing once, `delay` seconds from now."""
+def schedule_missing_posts(
+    job_queue: JobQueue[Any] | None, delay: float, grace: timedelta = POST_GRACE
+) -> None:
+    """Run job_post_missing once, `delay` seconds from now, leaving items younger than
+    `grace` (none after a migration: every open item lost its message at once)."""
     if job_queue is not None:
-        job_queue.run_once(job_post_missing, when=delay, name="post_missing")
+        job_queue.run_once(job_post_missing, when=delay, name="post_missing", data=grace)
 
 
 async def follow_migration(context: AnyContext, old_chat_id: int, new_chat_id: int) -> bool:
@@ -273,7 +291,7 @@ async def follow_migration(context: AnyContext, old_chat_id: int, new_chat_id: i
     moved = await cluster_service.migrate_chat(deps.db, old_chat_id, new_chat_id, deps.clock.now())
     if moved:
         log.info("cluster moved from chat %s to %s", old_chat_id, new_chat_id)
-        schedule_missing_posts(context.application.job_queue, 0)
+        schedule_missing_posts(context.application.job_queue, 0, grace=timedelta(0))
     return moved
 
 

@@ -38,6 +38,8 @@ from handlers.dialogues import CONTINUATIONS, ask, ask_person, run_or_ask
 from handlers.reminders import wake as wake_reminders
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from babel.support import NullTranslations
     from telegram import Update
     from telegram.ext import CallbackContext
@@ -161,11 +163,17 @@ async def _open(update: Update, context: BotContext, text: str) -> None:
     await meeting_service.remember_meeting_message(deps.db, view.meeting.id, sent.message_id)
 
 
-async def post_missing(context: CallbackContext[Any, Any, Any, Any]) -> set[int]:
+async def post_missing(
+    context: CallbackContext[Any, Any, Any, Any], cutoff: datetime
+) -> tuple[set[int], bool]:
     """Post the group message of any scheduled meeting that has none; return the chats."""
     deps: Deps = context.application.bot_data["deps"]
     chats: set[int] = set()
+    waiting = False
     for view in await meeting_service.views_without_message(deps.db):
+        if view.meeting.created_at > cutoff:
+            waiting = True  # its handler may still be posting it
+            continue
         t = translator(view.cluster.locale)
         try:
             sent = await context.bot.send_message(
@@ -176,7 +184,7 @@ async def post_missing(context: CallbackContext[Any, Any, Any, Any]) -> set[int]
             continue
         await meeting_service.remember_meeting_message(deps.db, view.meeting.id, sent.message_id)
         chats.add(view.cluster.chat_id)
-    return chats
+    return chats, waiting
 
 
 @guarded

@@ -206,11 +206,17 @@ async def _open(update: Update, context: BotContext, text: str) -> None:
     await poll_service.remember_poll_message(deps.db, view.poll.id, sent.message_id)
 
 
-async def post_missing(context: CallbackContext[Any, Any, Any, Any]) -> set[int]:
+async def post_missing(
+    context: CallbackContext[Any, Any, Any, Any], cutoff: datetime
+) -> tuple[set[int], bool]:
     """Post the group message of any open poll that has none; return the chats."""
     deps: Deps = context.application.bot_data["deps"]
     chats: set[int] = set()
+    waiting = False
     for view in await poll_service.views_without_message(deps.db):
+        if view.poll.created_at > cutoff:
+            waiting = True  # its handler may still be posting it
+            continue
         t = translator(view.cluster.locale)
         try:
             sent = await context.bot.send_message(
@@ -223,7 +229,7 @@ async def post_missing(context: CallbackContext[Any, Any, Any, Any]) -> set[int]
             continue
         await poll_service.remember_poll_message(deps.db, view.poll.id, sent.message_id)
         chats.add(view.cluster.chat_id)
-    return chats
+    return chats, waiting
 
 
 @guarded

@@ -200,11 +200,18 @@ async def post_request(update: Update, context: BotContext, view: RequestView) -
     await request_service.remember_message(context.deps.db, view.request.id, sent.message_id)
 
 
-async def post_missing(context: CallbackContext[Any, Any, Any, Any]) -> set[int]:
+async def post_missing(
+    context: CallbackContext[Any, Any, Any, Any], cutoff: datetime
+) -> tuple[set[int], bool]:
     """Post the group message of any open request that has none; return the chats."""
     deps: Deps = context.application.bot_data["deps"]
     chats: set[int] = set()
+    waiting = False
     for view in await request_service.views_without_message(deps.db):
+        created = view.request.created_at
+        if created is not None and created > cutoff:
+            waiting = True  # its handler may still be posting it
+            continue
         t = translator(view.cluster.locale)
         try:
             sent = await context.bot.send_message(
@@ -215,7 +222,7 @@ async def post_missing(context: CallbackContext[Any, Any, Any, Any]) -> set[int]
             continue
         await request_service.remember_message(deps.db, view.request.id, sent.message_id)
         chats.add(view.cluster.chat_id)
-    return chats
+    return chats, waiting
 
 
 def attached_document(update: Update) -> tuple[str, str] | None:

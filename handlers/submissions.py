@@ -177,11 +177,13 @@ async def on_document(update: Update, context: BotContext) -> None:
             explicit_only=explicit_only,
         )
     except NotASubmission:
+        log.debug("document in update %s is not a submission", update.update_id)
         return
-    except (NotALiaison, NoOpenRequest):
+    except (NotALiaison, NoOpenRequest) as exc:
         # In a group, people share other files too: only a reply to the bot is ours.
         if private or (reply_to is not None and await _replies_to_bot(update, context)):
             raise
+        log.debug("document in update %s left alone: %s", update.update_id, exc.code)
         return
     document = _document(update)
     if target.chosen is not None:

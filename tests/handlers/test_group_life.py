@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from tests.fakes import Failure, markup_buttons
 from tests.handlers.test_setup_flow import setup_seed_cluster
 from tests.harness import Harness
@@ -164,6 +166,7 @@ async def test_migration_posts_the_open_items_again_in_the_supergroup(harness: H
         await harness.feed(update)
     # The old group's message ids mean nothing in the supergroup: forgotten, then posted.
     assert await harness.scalar("SELECT COUNT(*) FROM requests WHERE message_id IS NULL") == 1
+    harness.clock.at += timedelta(minutes=2)
     await job_post_missing(harness.job_context())
     await harness.deps.live.flush()
     texts = harness.request.texts(NEW_GROUP_ID)
@@ -194,6 +197,7 @@ async def test_meeting_and_poll_whose_message_failed_are_posted_later(harness: H
     await harness.say(ADMIN, "/binhchon Bình xét Cờ thi đua năm 2022 | 17:00 10/12/2022")
     assert await harness.scalar("SELECT message_id FROM meetings") is None
     assert await harness.scalar("SELECT message_id FROM polls") is None
+    harness.clock.at += timedelta(minutes=2)
     await job_post_missing(harness.job_context())
     await harness.deps.live.flush()
     assert await harness.scalar("SELECT message_id FROM meetings") is not None
