@@ -14,7 +14,19 @@ if TYPE_CHECKING:
     import aiosqlite
 
 
-def _row_to_request(row: aiosqlite.Row, unit_ids: Iterable[int]) -> Request:
+# One trip for a request and the units it concerns (unit ids in unit order, as numbers).
+_SELECT = """SELECT id, cluster_id, kind, title, deadline_at, status, file_types,
+                    document_file_id, document_name, message_id, created_by,
+                    reminder_offsets, created_at,
+                    (SELECT group_concat(ru.unit_id) FROM request_units ru
+                     JOIN units u ON u.id = ru.unit_id
+                     WHERE ru.request_id = requests.id) AS unit_list
+             FROM requests"""
+
+
+def _row_to_request(row: aiosqlite.Row) -> Request:
+    unit_list = row["unit_list"]
+    unit_ids = sorted(int(x) for x in unit_list.split(",")) if unit_list else []
     return Request(
         id=row["id"],
         cluster_id=row["cluster_id"],
@@ -35,29 +47,16 @@ def _row_to_request(row: aiosqlite.Row, unit_ids: Iterable[int]) -> Request:
     )
 
 
-async def _unit_ids(conn: aiosqlite.Connection, request_id: int) -> list[int]:
-    rows = await fetch_all(
-        conn,
-        """SELECT ru.unit_id FROM request_units ru JOIN units u ON u.id = ru.unit_id
-           WHERE ru.request_id = ? ORDER BY u.id""",
-        (request_id,),
-    )
-    return [r[0] for r in rows]
-
-
 async def get_request(
     conn: aiosqlite.Connection, cluster_id: int, request_id: int
 ) -> Request | None:
     """Return a request of this cluster (None for another cluster's id)."""
     row = await fetch_one(
         conn,
-        """SELECT id, cluster_id, kind, title, deadline_at, status, file_types,
-                  document_file_id, document_name, message_id, created_by,
-                  reminder_offsets, created_at
-           FROM requests WHERE cluster_id = ? AND id = ?""",
+        _SELECT + """ WHERE cluster_id = ? AND id = ?""",
         (cluster_id, request_id),
     )
-    return _row_to_request(row, await _unit_ids(conn, row["id"])) if row else None
+    return _row_to_request(row) if row else None
 
 
 async def get_request_by_message(
@@ -65,11 +64,9 @@ async def get_request_by_message(
 ) -> Request | None:
     """Return the request whose group message has this id."""
     row = await fetch_one(
-        conn,
-        """SELECT id FROM requests WHERE cluster_id = ? AND message_id = ?""",
-        (cluster_id, message_id),
+        conn, _SELECT + " WHERE cluster_id = ? AND message_id = ?", (cluster_id, message_id)
     )
-    return await get_request(conn, cluster_id, row[0]) if row else None
+    return _row_to_request(row) if row else None
 
 
 async def list_requests(
@@ -83,16 +80,14 @@ async def list_requests(
     marks = ",".join("?" for _ in statuses)
     rows = await fetch_all(
         conn,
-        """SELECT id, cluster_id, kind, title, deadline_at, status, file_types,
-                  document_file_id, document_name, message_id, created_by,
-                  reminder_offsets, created_at
-           FROM requests
-           WHERE cluster_id = ? AND (? IS NULL OR kind = ?) AND status IN ("""  # noqa: S608
+        _SELECT
+        + """
+           WHERE cluster_id = ? AND (? IS NULL OR kind = ?) AND status IN ("""
         + marks
         + ") ORDER BY deadline_at, id",
         (cluster_id, kind, kind, *statuses),
     )
-    return [_row_to_request(r, await _unit_ids(conn, r["id"])) for r in rows]
+    return [_row_to_request(r) for r in rows]
 
 
 async def insert_request(
@@ -170,15 +165,12 @@ async def list_open_without_message(conn: aiosqlite.Connection) -> list[Request]
     """Open requests whose group message was never posted (a send failed, or a crash)."""
     rows = await fetch_all(
         conn,
-        """SELECT id, cluster_id, kind, title, deadline_at, status, file_types,
-                  document_file_id, document_name, message_id, created_by,
-                  reminder_offsets, created_at
-           FROM requests WHERE status = 'open' AND message_id IS NULL ORDER BY id""",
+        _SELECT + """ WHERE status = 'open' AND message_id IS NULL ORDER BY id""",
     )
-    return [_row_to_request(r, await _unit_ids(conn, r["id"])) for r in rows]
+    return [_row_to_request(r) for r in rows]
 
 
 async def get_request_any(conn: aiosqlite.Connection, request_id: int) -> Request | None:
     """Return a request by id, whatever its cluster (the reminder planner's own lookups)."""
-    row = await fetch_one(conn, "SELECT cluster_id FROM requests WHERE id = ?", (request_id,))
-    return await get_request(conn, row[0], request_id) if row else None
+    row = await fetch_one(conn, _SELECT + " WHERE id = ?", (request_id,))
+    return _row_to_request(row) if row else None

@@ -321,9 +321,9 @@ async def record_submission(
                 final = files_dir / str(cluster.id) / str(request.id) / name
                 final.parent.mkdir(parents=True, exist_ok=True)
                 download.path.replace(final)
-            submission = await submissions.get_submission(conn, submission_id)
-            assert submission is not None
             view = await load_view(conn, cluster, request)
+            submission = view.latest[unit.id]  # the version just inserted is the latest
+            assert submission.id == submission_id
     except BaseException:
         if final is not None:
             final.unlink(missing_ok=True)

@@ -244,7 +244,7 @@ async def test_crash_between_download_and_commit_records_nothing(
         raise OSError("disk gone")
 
     # Fails after the file was moved to its final name, before COMMIT.
-    monkeypatch.setattr("db.submissions.get_submission", crash)
+    monkeypatch.setattr("db.submissions.list_latest", crash)
     await harness.send_file(DUC_PVEP, "PVEP.pdf", PDF)
     assert await harness.scalar("SELECT COUNT(*) FROM submissions") == 0
     folder = harness.settings.files_dir / "1" / "1"
