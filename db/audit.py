@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from db.util import execute, ts
+from db.util import defer, execute, ts
 
 if TYPE_CHECKING:
     from datetime import datetime
 
     import aiosqlite
+
+
+_INSERT = """INSERT INTO audit_log (cluster_id, user_id, action, detail, at)
+             VALUES (?, ?, ?, ?, ?)"""
 
 
 async def insert_audit(
@@ -21,10 +25,7 @@ async def insert_audit(
     detail: str,
     now: datetime,
 ) -> None:
-    """Append one entry to the journal."""
-    await execute(
-        conn,
-        """INSERT INTO audit_log (cluster_id, user_id, action, detail, at)
-           VALUES (?, ?, ?, ?, ?)""",
-        (cluster_id, user_id, action, detail, ts(now)),
-    )
+    """Append one entry to the journal (written with the transaction's COMMIT)."""
+    params = (cluster_id, user_id, action, detail, ts(now))
+    if not defer(conn, _INSERT, params):
+        await execute(conn, _INSERT, params)

@@ -11,6 +11,8 @@ import aiosqlite
 
 from db import cache
 from db.migrate import migrate
+from db.updates import begin_and_record
+from db.util import in_thread, start_deferring, take_deferred, write_and_commit
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -26,6 +28,10 @@ PRAGMAS = (
 
 
 HANDLED_IN_MEMORY = 100_000
+
+
+class UpdateAlreadyRecorded(Exception):
+    """The update's effects are already committed (a redelivery)."""
 
 
 class Database:
@@ -105,19 +111,31 @@ class Database:
             yield self._conn
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """Run a unit of work: commit when the block ends, roll back if it raises."""
+    async def transaction(
+        self, *, record_update: tuple[int, str] | None = None
+    ) -> AsyncIterator[aiosqlite.Connection]:
+        """Run a unit of work: commit when the block ends, roll back if it raises.
+
+        `record_update` (update id, time): record the update as handled in the same trip as
+        BEGIN; raises UpdateAlreadyRecorded (nothing done) when it already was.
+        """
         async with self._lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
+            if record_update is None:
+                await self._conn.execute("BEGIN IMMEDIATE")
+            elif not await in_thread(self._conn, begin_and_record, *record_update):
+                await self._conn.execute("ROLLBACK")
+                raise UpdateAlreadyRecorded(record_update[0])
+            start_deferring(self._conn)
             try:
                 yield self._conn
             except BaseException:
+                take_deferred(self._conn)
                 # What the block read of the roster may have been its own undone writes.
                 cache.invalidate(self._conn)
                 await self._conn.execute("ROLLBACK")
                 raise
             try:
-                await self._conn.execute("COMMIT")
+                await in_thread(self._conn, write_and_commit, take_deferred(self._conn))
             except BaseException:
                 # A failed COMMIT (disk full, I/O error) leaves the transaction open;
                 # roll it back so the next unit of work can BEGIN.

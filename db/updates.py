@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from db.util import execute, fetch_one, ts
 
 if TYPE_CHECKING:
+    import sqlite3
     from datetime import datetime
 
     import aiosqlite
@@ -18,14 +19,23 @@ async def is_handled(conn: aiosqlite.Connection, update_id: int) -> bool:
     return row is not None
 
 
-async def mark_handled(conn: aiosqlite.Connection, update_id: int, now: datetime) -> bool:
-    """Record an update as handled; False if it already was."""
-    changed = await execute(
-        conn,
-        "INSERT OR IGNORE INTO handled_updates (update_id, handled_at) VALUES (?, ?)",
-        (update_id, ts(now)),
-    )
-    return changed == 1
+def begin_and_record(raw: sqlite3.Connection, update_id: int, at: str) -> bool:
+    """BEGIN IMMEDIATE and record the update in one trip to the database thread.
+
+    True when the id is new; the transaction stays open either way (the caller ends it).
+    """
+    raw.execute("BEGIN IMMEDIATE")
+    try:
+        cursor = raw.execute(
+            "INSERT OR IGNORE INTO handled_updates (update_id, handled_at) VALUES (?, ?)",
+            (update_id, at),
+        )
+        fresh = cursor.rowcount == 1
+        cursor.close()
+    except BaseException:
+        raw.execute("ROLLBACK")
+        raise
+    return fresh
 
 
 async def delete_handled_before(conn: aiosqlite.Connection, before: datetime) -> int:

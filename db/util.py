@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
+from weakref import WeakKeyDictionary
 
 if TYPE_CHECKING:
     import sqlite3
@@ -61,7 +62,7 @@ def _rowcount(raw: sqlite3.Connection, sql: str, params: Any) -> int:
         cursor.close()
 
 
-async def _in_thread(conn: aiosqlite.Connection, fn: Callable[..., _T], *args: Any) -> _T:
+async def in_thread(conn: aiosqlite.Connection, fn: Callable[..., _T], *args: Any) -> _T:
     """Run `fn(sqlite3 connection, *args)` on aiosqlite's thread in one trip.
 
     `execute()` as a context manager costs two trips (execute, then close); a trip is the
@@ -72,11 +73,42 @@ async def _in_thread(conn: aiosqlite.Connection, fn: Callable[..., _T], *args: A
     return result
 
 
+# Writes no statement of the transaction reads back (the audit journal), kept until COMMIT
+# and sent with it in one trip (Database.transaction); a rollback drops them with the rest.
+_deferred: WeakKeyDictionary[aiosqlite.Connection, list[tuple[str, Any]]] = WeakKeyDictionary()
+
+
+def defer(conn: aiosqlite.Connection, sql: str, params: Any) -> bool:
+    """Keep a write for the transaction's COMMIT; False outside a transaction."""
+    pending = _deferred.get(conn)
+    if pending is None:
+        return False
+    pending.append((sql, params))
+    return True
+
+
+def start_deferring(conn: aiosqlite.Connection) -> None:
+    """A transaction began on this connection."""
+    _deferred[conn] = []
+
+
+def take_deferred(conn: aiosqlite.Connection) -> list[tuple[str, Any]]:
+    """The writes kept for this transaction (and stop keeping)."""
+    return _deferred.pop(conn, [])
+
+
+def write_and_commit(raw: sqlite3.Connection, writes: list[tuple[str, Any]]) -> None:
+    """Run the kept writes, then COMMIT (in one trip)."""
+    for sql, params in writes:
+        raw.execute(sql, params).close()
+    raw.execute("COMMIT")
+
+
 async def insert(
     conn: aiosqlite.Connection, sql: str, params: Iterable[Any] | dict[str, Any] = ()
 ) -> int:
     """Run an INSERT and return the new row id."""
-    rowid = await _in_thread(conn, _lastrowid, sql, params)
+    rowid = await in_thread(conn, _lastrowid, sql, params)
     if rowid is None:
         raise RuntimeError("insert returned no row id")
     return rowid
@@ -86,4 +118,4 @@ async def execute(
     conn: aiosqlite.Connection, sql: str, params: Iterable[Any] | dict[str, Any] = ()
 ) -> int:
     """Run a statement and return how many rows it changed."""
-    return await _in_thread(conn, _rowcount, sql, params)
+    return await in_thread(conn, _rowcount, sql, params)

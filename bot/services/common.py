@@ -9,7 +9,9 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.domain import AlreadyHandled
-from db.updates import delete_handled_before, is_handled, mark_handled
+from db.connection import UpdateAlreadyRecorded
+from db.updates import delete_handled_before, is_handled
+from db.util import ts
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -52,10 +54,12 @@ async def unit_of_work(
     redelivered update (crash before Telegram saw our offset) a no-op: either both
     the effects and the id are committed, or neither is.
     """
-    async with db.transaction() as conn:
-        if update_id is not None and not await mark_handled(conn, update_id, now):
-            raise AlreadyHandled(update_id=update_id)
-        yield conn
+    record = None if update_id is None else (update_id, ts(now))
+    try:
+        async with db.transaction(record_update=record) as conn:
+            yield conn
+    except UpdateAlreadyRecorded as exc:  # only BEGIN raises it: the block never ran
+        raise AlreadyHandled(update_id=update_id) from exc
     if update_id is not None:
         db.note_handled(update_id)
 
