@@ -260,7 +260,7 @@ def render_roster(t: NullTranslations, cluster: Cluster, roster: list[UnitRoster
     return "\n".join(lines)
 
 
-@guarded
+@guarded(changes=False)
 async def cmd_units(update: Update, context: BotContext) -> None:
     """List units, liaisons and voters."""
     chat = require_group(update)

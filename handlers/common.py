@@ -9,7 +9,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from telegram import CallbackQuery, Chat, Message, Update, User
 from telegram.constants import ChatMemberStatus, ChatType, MessageEntityType, MessageLimit
@@ -394,8 +394,22 @@ def _stale_query(exc: BadRequest) -> bool:
     return "query is too old" in str(exc).lower() or "query id is invalid" in str(exc).lower()
 
 
-def guarded(func: H) -> H:
-    """Turn domain errors raised by a handler into a polite answer; drop replayed updates."""
+@overload
+def guarded(func: H, *, changes: bool = True) -> H: ...
+@overload
+def guarded(func: None = None, *, changes: bool = True) -> Callable[[H], H]: ...
+def guarded(func: H | None = None, *, changes: bool = True) -> H | Callable[[H], H]:
+    """Turn domain errors raised by a handler into a polite answer; drop replayed updates.
+
+    After a handler ran in a group, the board hears of it (it may have changed something);
+    `@guarded(changes=False)` marks a handler that only reads (/status, /help, /units).
+    """
+    if func is None:
+        return functools.partial(_guard, changes=changes)
+    return _guard(func, changes=changes)
+
+
+def _guard(func: H, *, changes: bool) -> H:
 
     @functools.wraps(func)
     async def wrapper(update: Update, context: BotContext) -> None:
@@ -409,7 +423,7 @@ def guarded(func: H) -> H:
                 # effect is committed once either way.
                 log.info("press %s already answered: %s", update.update_id, exc)
             chat = update.effective_chat
-            if chat is not None and chat.type in (Chat.GROUP, Chat.SUPERGROUP):
+            if changes and chat is not None and chat.type in (Chat.GROUP, Chat.SUPERGROUP):
                 notify_change(context, chat.id)
         except AlreadyHandled:
             log.info("update %s already handled; skipped", update.update_id)

@@ -160,7 +160,7 @@ async def _announce_in_group(context: BotContext, result: Redeemed, user: User) 
     await send_safe(context, result.cluster.chat_id, text)
 
 
-@guarded
+@guarded(changes=False)
 async def cmd_help(update: Update, context: BotContext) -> None:
     """Explain what the bot does: in a group, the part that matters to whoever asks."""
     _ = (await translations(update, context)).gettext

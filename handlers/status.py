@@ -351,7 +351,7 @@ async def _send_picture(update: Update, context: BotContext, status: Status) -> 
     )
 
 
-@guarded
+@guarded(changes=False)
 async def cmd_status(update: Update, context: BotContext) -> None:
     """Show the consolidated status, one unit's, or one item's."""
     chat = require_group(update)
@@ -376,7 +376,7 @@ async def cmd_status(update: Update, context: BotContext) -> None:
     await reply(update, render_status(result, t), item_keyboard(result.items))
 
 
-@guarded
+@guarded(changes=False)
 async def cb_status_item(update: Update, context: BotContext) -> None:
     """A button under /status: that item in detail, as a new message in the chat."""
     query, parts = press_parts(update, cd.STATUS_ITEM)
