@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from db.util import execute, fetch_all, fetch_one, insert, ts
+from db.util import execute, fetch_all, fetch_one, in_thread, insert, ts
 
 if TYPE_CHECKING:
+    import sqlite3
     from datetime import datetime
 
     import aiosqlite
@@ -124,16 +125,20 @@ async def add_secret_ballot(
     One row per ballot would keep the cast order in the page layout; a sorted box keeps
     only what was chosen, never by whom or in which order.
     """
-    row = await fetch_one(conn, "SELECT ballots FROM ballot_boxes WHERE poll_id = ?", (poll_id,))
+    await in_thread(conn, _drop_ballot, poll_id, list(marks))
+
+
+def _drop_ballot(raw: sqlite3.Connection, poll_id: int, marks: list[int]) -> None:
+    """Read, add, sort and write the box in one trip to the database thread."""
+    row = raw.execute("SELECT ballots FROM ballot_boxes WHERE poll_id = ?", (poll_id,)).fetchone()
     ballots: list[list[int]] = json.loads(row[0]) if row else []
-    ballots.append(list(marks))
+    ballots.append(marks)
     ballots.sort()
-    await execute(
-        conn,
+    raw.execute(
         """INSERT INTO ballot_boxes (poll_id, ballots) VALUES (?, ?)
            ON CONFLICT (poll_id) DO UPDATE SET ballots = excluded.ballots""",
         (poll_id, json.dumps(ballots)),
-    )
+    ).close()
 
 
 async def list_ballot_marks(

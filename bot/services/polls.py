@@ -132,12 +132,19 @@ def poll_from_row(row: aiosqlite.Row) -> Poll:
     )
 
 
-async def load_poll_view(conn: aiosqlite.Connection, cluster: Cluster, poll: Poll) -> PollView:
-    """Gather a poll with its roll and turnout."""
+async def load_poll_view(
+    conn: aiosqlite.Connection,
+    cluster: Cluster,
+    poll: Poll,
+    roll_rows: list[tuple[int, int | None, bool]] | None = None,
+) -> PollView:
+    """Gather a poll with its roll and turnout (`roll_rows`: the roll, when already read)."""
     by_id = {u.id: u for u in await units.list_units(conn, cluster.id)}
+    if roll_rows is None:
+        roll_rows = await polls.list_roll(conn, poll.id)
     roll = tuple(
         RollEntry(by_id[unit_id], voter, voted)
-        for unit_id, voter, voted in await polls.list_roll(conn, poll.id)
+        for unit_id, voter, voted in roll_rows
         if unit_id in by_id
     )
     return PollView(cluster, poll, roll)
@@ -362,10 +369,8 @@ async def cast_ballot(
         poll = poll_from_row(row)
         if not poll.is_open or now >= poll.closes_at:
             raise PollClosed(title=poll.title)
-        entry = next(
-            ((u, v) for u, v, _voted in await polls.list_roll(conn, poll.id) if v == user_id),
-            None,
-        )
+        roll_rows = await polls.list_roll(conn, poll.id)
+        entry = next(((u, v) for u, v, _voted in roll_rows if v == user_id), None)
         if entry is None:
             raise NotOnRoll(title=poll.title)
         if group_button and (poll.secret or poll.rules.ranked):
@@ -395,7 +400,9 @@ async def cast_ballot(
             await polls.mark_voted(conn, poll.id, unit_id)
         cluster = await clusters.get_cluster(conn, poll.cluster_id)
         assert cluster is not None
-        view = await load_poll_view(conn, cluster, poll)
+        # The roll as read above, with this unit now marked as having voted.
+        voted_now = [(u, v, voted or u == unit_id) for u, v, voted in roll_rows]
+        view = await load_poll_view(conn, cluster, poll, voted_now)
     if poll.secret:
         await db.checkpoint()
     unit = next(e.unit for e in view.roll if e.unit.id == unit_id)
