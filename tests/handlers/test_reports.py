@@ -528,3 +528,20 @@ async def test_request_whose_message_failed_is_posted_later(harness: Harness) ->
     # Replying to it now submits to it.
     await harness.send_file(DUC_PVEP, "PVEP.pdf", PDF, reply_to=message_id)
     assert await versions(harness) == [("PVEP", 1, "stored", 0)]
+
+
+async def test_small_and_large_files_are_hashed_alike(harness: Harness) -> None:
+    # Small files are hashed on the spot, large ones in a worker thread: same digest.
+
+    from handlers.submissions import HASH_INLINE_BYTES
+
+    await seed_with_liaisons(harness)
+    await open_request(harness)
+    large = PDF + bytes(range(256)) * (HASH_INLINE_BYTES // 256 + 7)
+    await harness.send_file(DUC_PVEP, "PVEP.pdf", PDF)
+    await harness.send_file(TUAN_RVP, "RVP.pdf", large)
+    rows = await harness.rows("SELECT file_size, sha256 FROM submissions ORDER BY id")
+    assert rows == [
+        (len(PDF), hashlib.sha256(PDF).hexdigest()),
+        (len(large), hashlib.sha256(large).hexdigest()),
+    ]
