@@ -40,3 +40,32 @@ def invalidate(conn: aiosqlite.Connection) -> None:
     cache = _caches.get(conn)
     if cache is not None:
         cache.clear()
+
+
+# Snapshots: what the committed database held (a cluster's open items for /status and the
+# board). Any transaction's end — COMMIT or ROLLBACK — forgets them all: whatever it wrote,
+# to whichever table, the next reader sees it.
+_snapshots: WeakKeyDictionary[aiosqlite.Connection, dict[tuple[Any, ...], Any]] = (
+    WeakKeyDictionary()
+)
+
+
+def snapshot(conn: aiosqlite.Connection, key: tuple[Any, ...]) -> Any:
+    """The snapshot kept under `key`, or MISSING."""
+    kept = _snapshots.get(conn)
+    return MISSING if kept is None else kept.get(key, MISSING)
+
+
+def keep_snapshot(conn: aiosqlite.Connection, key: tuple[Any, ...], value: Any) -> None:
+    """Keep a value read outside any transaction (a read session sees committed data only)."""
+    kept = _snapshots.get(conn)
+    if kept is None:
+        kept = _snapshots[conn] = {}
+    kept[key] = value
+
+
+def forget_snapshots(conn: aiosqlite.Connection) -> None:
+    """A transaction ended: every snapshot may be out of date."""
+    kept = _snapshots.get(conn)
+    if kept is not None:
+        kept.clear()

@@ -16,7 +16,7 @@ from bot.services.common import fold_text
 from bot.services.meetings import MeetingView, load_meeting_view
 from bot.services.polls import PollView, load_poll_view, poll_from_row
 from bot.services.requests import RequestView, load_view
-from db import boards, clusters, meetings, polls, requests, submissions, units
+from db import boards, cache, clusters, meetings, polls, requests, submissions, units
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -206,6 +206,19 @@ async def _items(
     return items
 
 
+async def _open_items(conn: aiosqlite.Connection, cluster: Cluster) -> tuple[View, ...]:
+    """The cluster's open items, as committed (kept until the next transaction ends).
+
+    Only ever called in a read session (`db.read()`), which sees committed data alone.
+    """
+    kept = cache.snapshot(conn, ("open_items", cluster.id))
+    if kept is not cache.MISSING:
+        return kept  # type: ignore[no-any-return]
+    items = tuple(await _items(conn, cluster))
+    cache.keep_snapshot(conn, ("open_items", cluster.id), items)
+    return items
+
+
 async def build_status(db: Database, chat_id: int, code: str | None = None) -> Status:
     """Gather the open requests, confirmations, meetings and polls of the chat's cluster."""
     async with db.read() as conn:
@@ -215,8 +228,8 @@ async def build_status(db: Database, chat_id: int, code: str | None = None) -> S
             unit = await units.get_unit_by_code(conn, cluster.id, normalise_code(code))
             if unit is None:
                 raise UnknownUnit(code=normalise_code(code))
-        items = await _items(conn, cluster)
-    return Status(cluster, tuple(items), unit)
+        items = await _open_items(conn, cluster)
+    return Status(cluster, items, unit)
 
 
 async def query_status(db: Database, chat_id: int, text: str) -> Status | ItemDetail | Choices:
@@ -225,7 +238,7 @@ async def query_status(db: Database, chat_id: int, text: str) -> Status | ItemDe
         cluster = await require_cluster(conn, chat_id)
         unit = await units.get_unit_by_code(conn, cluster.id, normalise_code(text))
         if unit is not None:
-            return Status(cluster, tuple(await _items(conn, cluster)), unit)
+            return Status(cluster, await _open_items(conn, cluster), unit)
         wanted = fold_text(text)
         found = [
             v
@@ -280,9 +293,9 @@ async def load_board(db: Database, chat_id: int) -> BoardState | None:
         if cluster is None or not cluster.board_enabled:
             return None
         board = await boards.get_board(conn, cluster.id)
-        items = await _items(conn, cluster)
+        items = await _open_items(conn, cluster)
     return BoardState(
-        Status(cluster, tuple(items)),
+        Status(cluster, items),
         board.message_id if board else None,
         board.body_hash if board else None,
         board.pin_warned if board else False,

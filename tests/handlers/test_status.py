@@ -51,3 +51,16 @@ async def test_status_for_one_unit_and_when_nothing_is_open(harness: Harness) ->
     assert "VSP:" not in text
     await harness.say(HA_VSP, "/status XYZ")
     assert "Không có đơn vị hay nội dung nào khớp với “XYZ”" in harness.request.last_sent(GROUP_ID)
+
+
+async def test_status_asked_twice_shows_what_changed_in_between(harness: Harness) -> None:
+    # The open items are kept between two reads (db/cache.py snapshots); a write forgets them.
+    await seed_with_liaisons(harness)
+    await open_request(harness)
+    await harness.say(OUTSIDER, "/tinhhinh")
+    assert "0/4 đơn vị đã nộp" in harness.request.last_sent(GROUP_ID)
+    await harness.say(OUTSIDER, "/tinhhinh")
+    assert "0/4 đơn vị đã nộp" in harness.request.last_sent(GROUP_ID)
+    await harness.send_file(DUC_PVEP, "PVEP.pdf", PDF)
+    await harness.say(OUTSIDER, "/tinhhinh")
+    assert "1/4 đơn vị đã nộp" in harness.request.last_sent(GROUP_ID)
