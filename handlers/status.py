@@ -76,19 +76,31 @@ def mark_line(view: View, mark: Mark, t: NullTranslations) -> str:
         return _("👥 {code}: attending ({names})").format(
             code=code, names=html.escape(mark.detail)
         )
-    texts = {
-        "missing": _("❌ {code}: not submitted"),
-        "returned": _("↩️ {code}: to be completed"),
-        "confirmed": _("✅ {code}: confirmed"),
-        "commented": _("💬 {code}: commented"),
-        "unanswered": _("❌ {code}: no answer"),
-        "attending": _("👥 {code}: attending"),
-        "absent": _("🚫 {code}: absent"),
-        "no_reply": _("❔ {code}: no answer"),
-        "voted": _("🗳 {code}: voted"),
-        "not_voted": _("▫️ {code}: not yet"),
-    }
-    return texts[state].format(code=code)
+    # Only the state's own text is translated: this runs for every unit of every item.
+    match state:
+        case "missing":
+            template = _("❌ {code}: not submitted")
+        case "returned":
+            template = _("↩️ {code}: to be completed")
+        case "confirmed":
+            template = _("✅ {code}: confirmed")
+        case "commented":
+            template = _("💬 {code}: commented")
+        case "unanswered":
+            template = _("❌ {code}: no answer")
+        case "attending":
+            template = _("👥 {code}: attending")
+        case "absent":
+            template = _("🚫 {code}: absent")
+        case "no_reply":
+            template = _("❔ {code}: no answer")
+        case "voted":
+            template = _("🗳 {code}: voted")
+        case "not_voted":
+            template = _("▫️ {code}: not yet")
+        case _:
+            raise ValueError(state)
+    return template.format(code=code)
 
 
 def summary_line(view: View, t: NullTranslations, locale: str) -> str:
