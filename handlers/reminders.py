@@ -211,11 +211,16 @@ async def job_tick(context: CallbackContext[Any, Any, Any, Any]) -> None:
     try:
         async with _tick_lock:  # two ticks must never send the same slot twice
             now = deps.clock.now()
-            due_items, next_at = await reminder_service.due_now(deps.db, now)
-            for due in due_items:
+            outcome = reminder_service.Outcome()
+            wake_ups: list[datetime] = []
+            # Each is sent as soon as it is planned (the rest are planned meanwhile).
+            async for due in reminder_service.iter_due(deps.db, now, outcome):
                 retry = await _handle(context, deps, due, now)
                 if retry is not None:
-                    next_at = retry if next_at is None else min(next_at, retry)
+                    wake_ups.append(retry)
+            if outcome.next_at is not None:
+                wake_ups.append(outcome.next_at)
+            next_at = min(wake_ups, default=None)
             for hook in TICK_HOOKS:
                 hook_next = await hook(context, now)
                 if hook_next is not None:

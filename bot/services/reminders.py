@@ -22,6 +22,8 @@ from bot.services.requests import RequestView, load_view
 from db import clusters, meetings, reminders, requests
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
     import aiosqlite
 
     from bot.domain import Cluster, Person, Unit
@@ -373,7 +375,22 @@ class _Timing:
 
 
 async def due_now(db: Database, now: datetime) -> tuple[list[Due], datetime | None]:
-    """Everything due by `now`, and when the next reminder will be due.
+    """Everything due by `now`, and when the next reminder will be due (see `iter_due`)."""
+    outcome = Outcome()
+    due = [d async for d in iter_due(db, now, outcome)]
+    return due, outcome.next_at
+
+
+@dataclass
+class Outcome:
+    """What `iter_due` knows once it has gone through everything: the next instant."""
+
+    next_at: datetime | None = None
+
+
+async def iter_due(db: Database, now: datetime, outcome: Outcome) -> AsyncIterator[Due]:
+    """Everything due by `now`, each as soon as it is planned; `outcome.next_at` is set at
+    the end to when the next reminder will be due.
 
     The next instant includes private copies that the reminders due now will hold back
     for quiet hours.
@@ -382,8 +399,12 @@ async def due_now(db: Database, now: datetime) -> tuple[list[Due], datetime | No
     items, their handled slots, today's digests, held copies) in one short read give every
     item's slots; only items with a slot due now have their full view loaded, each in its
     own short read (with its log read again there), so handlers never wait for a whole walk.
+    Yielding each as it is planned lets the first reminder go out while the rest are still
+    being planned: with a thousand due at once the sending is paced by Telegram's limits
+    anyway, and the planning fits in those waits.
     """
     plan = _Plan()
+    given = 0
     no_log: tuple[set[str], datetime | None] = (set(), None)
     # Daily slots are looked at from two days back; three days of UTC dates cover any zone.
     daily_since = (now - timedelta(days=3)).date().isoformat()
@@ -416,11 +437,17 @@ async def due_now(db: Database, now: datetime) -> tuple[list[Due], datetime | No
         slot = _digest_due(plan, cluster, now)
         if slot is not None and (cluster.id, slot.name) not in digests_done:
             await _plan_digest(db, plan, cluster, slot, cluster_items, now)
+        while given < len(plan.due):
+            given += 1
+            yield plan.due[given - 1]
     await _plan_private(db, plan, pending, now)
+    while given < len(plan.due):
+        given += 1
+        yield plan.due[given - 1]
     for due in plan.due:
         if due.private_due is not None and due.kind != "skip":
             plan.later(due.private_due)
-    return plan.due, plan.next_at
+    outcome.next_at = plan.next_at
 
 
 async def _plan_due_item(
