@@ -12,7 +12,14 @@ import aiosqlite
 from db import cache
 from db.migrate import migrate
 from db.updates import begin_and_record
-from db.util import in_thread, start_deferring, take_deferred, write_and_commit
+from db.util import (
+    begin_write_commit,
+    in_thread,
+    start_deferring,
+    take_deferred,
+    write_and_commit,
+    write_only,
+)
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -109,6 +116,28 @@ class Database:
                 if row is None or row[0] == 0:
                     return
                 await asyncio.sleep(0.05)
+
+    @asynccontextmanager
+    async def writes(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A unit of work that only writes (no statement reads, none needs a row count or
+        a row id): BEGIN, the writes and COMMIT go to the database in one trip at the end.
+        """
+        async with self._lock:
+            start_deferring(self._conn)
+            write_only(self._conn, True)
+            try:
+                yield self._conn
+            except BaseException:
+                take_deferred(self._conn)
+                raise
+            finally:
+                write_only(self._conn, False)
+            cache.forget_snapshots(self._conn)
+            try:
+                await in_thread(self._conn, begin_write_commit, take_deferred(self._conn))
+            except BaseException:
+                cache.invalidate(self._conn)
+                raise
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[aiosqlite.Connection]:

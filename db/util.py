@@ -78,6 +78,10 @@ async def in_thread(conn: aiosqlite.Connection, fn: Callable[..., _T], *args: An
 _deferred: WeakKeyDictionary[aiosqlite.Connection, list[tuple[str, Any]]] = WeakKeyDictionary()
 
 
+# Connections whose current transaction only writes (Database.writes): every statement waits.
+_write_only: WeakKeyDictionary[aiosqlite.Connection, bool] = WeakKeyDictionary()
+
+
 def defer(conn: aiosqlite.Connection, sql: str, params: Any) -> bool:
     """Keep a write for the transaction's COMMIT; False outside a transaction."""
     pending = _deferred.get(conn)
@@ -104,10 +108,31 @@ def write_and_commit(raw: sqlite3.Connection, writes: list[tuple[str, Any]]) -> 
     raw.execute("COMMIT")
 
 
+def begin_write_commit(raw: sqlite3.Connection, writes: list[tuple[str, Any]]) -> None:
+    """A whole write-only transaction in one trip; nothing stays if a statement fails."""
+    raw.execute("BEGIN IMMEDIATE")
+    try:
+        write_and_commit(raw, writes)
+    except BaseException:
+        if raw.in_transaction:
+            raw.execute("ROLLBACK")
+        raise
+
+
+def write_only(conn: aiosqlite.Connection, on: bool) -> None:
+    """Mark (or unmark) the connection's transaction as write-only."""
+    if on:
+        _write_only[conn] = True
+    else:
+        _write_only.pop(conn, None)
+
+
 async def insert(
     conn: aiosqlite.Connection, sql: str, params: Iterable[Any] | dict[str, Any] = ()
 ) -> int:
     """Run an INSERT and return the new row id."""
+    if conn in _write_only:
+        raise RuntimeError("a write-only transaction cannot give back a row id")
     rowid = await in_thread(conn, _lastrowid, sql, params)
     if rowid is None:
         raise RuntimeError("insert returned no row id")
@@ -117,5 +142,8 @@ async def insert(
 async def execute(
     conn: aiosqlite.Connection, sql: str, params: Iterable[Any] | dict[str, Any] = ()
 ) -> int:
-    """Run a statement and return how many rows it changed."""
+    """Run a statement and return how many rows it changed (-1: kept for a write-only
+    transaction's single trip, not run yet)."""
+    if conn in _write_only and defer(conn, sql, params):
+        return -1
     return await in_thread(conn, _rowcount, sql, params)

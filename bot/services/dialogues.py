@@ -27,7 +27,7 @@ async def start_dialogue(
     state: dict[str, object] | None = None,
 ) -> None:
     """Wait for this person's next text in this chat, replacing any earlier dialogue."""
-    async with db.transaction() as conn:
+    async with db.writes() as conn:  # one trip: it only writes
         await dialogues.upsert_dialogue(
             conn, chat_id=chat_id, user_id=user_id, kind=kind, state=state or {}, now=now
         )
@@ -42,7 +42,7 @@ async def peek_dialogue(db: Database, *, chat_id: int, user_id: int, kind: str) 
 
 async def remember_prompt(db: Database, chat_id: int, user_id: int, message_id: int) -> None:
     """Store the id of the bot's question, so only replies to it count in a group."""
-    async with db.transaction() as conn:
+    async with db.writes() as conn:  # one trip: it only writes
         await dialogues.update_prompt_message(conn, chat_id, user_id, message_id)
 
 

@@ -165,7 +165,7 @@ async def schedule_meeting(
 
 async def remember_meeting_message(db: Database, meeting_id: int, message_id: int) -> None:
     """Store the group message that shows the meeting."""
-    async with db.transaction() as conn:
+    async with db.writes() as conn:  # one trip: it only writes
         await meetings.update_meeting(conn, meeting_id, message_id=message_id)
 
 

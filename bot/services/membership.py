@@ -81,7 +81,7 @@ class Redeemed:
 
 async def record_person(db: Database, info: PersonInfo, *, started: bool, now: datetime) -> None:
     """Remember a person's names, language and whether they opened the private chat."""
-    async with db.transaction() as conn:
+    async with db.writes() as conn:  # one trip: it only writes
         await _upsert(conn, info, started=started, now=now)
 
 

@@ -504,7 +504,7 @@ async def result_of(db: Database, poll_id: int) -> tuple[PollView, Result]:
 
 async def result_posted(db: Database, poll_id: int) -> None:
     """Record that the poll's result reached the group."""
-    async with db.transaction() as conn:
+    async with db.writes() as conn:  # one trip: it only writes
         await polls.mark_result_posted(conn, poll_id)
 
 
@@ -516,5 +516,5 @@ async def unposted_results(db: Database) -> list[int]:
 
 async def remember_poll_message(db: Database, poll_id: int, message_id: int) -> None:
     """Store the group message that shows the poll."""
-    async with db.transaction() as conn:
+    async with db.writes() as conn:  # one trip: it only writes
         await polls.update_poll_message(conn, poll_id, message_id)

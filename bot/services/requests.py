@@ -223,7 +223,7 @@ async def open_request(
 
 async def remember_message(db: Database, request_id: int, message_id: int) -> None:
     """Store the id of the group message that shows the request."""
-    async with db.transaction() as conn:
+    async with db.writes() as conn:  # one trip: it only writes
         await requests.update_message(conn, request_id, message_id)
 
 

@@ -306,7 +306,7 @@ async def record_board(
     db: Database, cluster_id: int, message_id: int | None, body: str | None, now: datetime
 ) -> None:
     """Remember the board's message and what it shows (None: it must be posted again)."""
-    async with db.transaction() as conn:
+    async with db.writes() as conn:  # one trip: it only writes
         await boards.upsert_board(
             conn,
             cluster_id,
@@ -318,7 +318,7 @@ async def record_board(
 
 async def note_pin_warned(db: Database, cluster_id: int, now: datetime) -> None:
     """The group has been told once that the bot may not pin."""
-    async with db.transaction() as conn:
+    async with db.writes() as conn:  # one trip: it only writes
         await boards.update_pin_warned(conn, cluster_id, now)
 
 
