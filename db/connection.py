@@ -56,12 +56,6 @@ class Database:
         # opened the database is ≤ the floor; ids recorded since are in the set.
         self._handled_floor = handled_floor
         self._handled_here: set[int] = set()
-        self._in_transaction = False
-
-    @property
-    def in_transaction(self) -> bool:
-        """Whether a unit of work holds the connection (its reads may see its own writes)."""
-        return self._in_transaction
 
     def may_be_handled(self, update_id: int) -> bool:
         """False when the update is surely new (its id is not recorded as handled)."""
@@ -161,19 +155,15 @@ class Database:
                 await self._conn.execute("ROLLBACK")
                 raise UpdateAlreadyRecorded(record_update[0])
             start_deferring(self._conn)
-            # Snapshots are kept only from read sessions, never inside a transaction.
-            self._in_transaction = True
             try:
                 yield self._conn
             except BaseException:
-                self._in_transaction = False
                 cache.forget_snapshots(self._conn)
                 take_deferred(self._conn)
                 # What the block read of the roster may have been its own undone writes.
                 cache.invalidate(self._conn)
                 await self._conn.execute("ROLLBACK")
                 raise
-            self._in_transaction = False
             cache.forget_snapshots(self._conn)
             try:
                 await in_thread(self._conn, write_and_commit, take_deferred(self._conn))

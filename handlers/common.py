@@ -419,8 +419,8 @@ def _guard(func: H, *, changes: bool) -> H:
             except BadRequest as exc:
                 if update.callback_query is None or not _stale_query(exc):
                     raise
-                # A copy of this press (delivered twice at once) answered it first; the
-                # effect is committed once either way.
+                # Telegram refused the answer (too late, or the press was answered
+                # already): whatever the handler recorded stands.
                 log.info("press %s already answered: %s", update.update_id, exc)
             chat = update.effective_chat
             if changes and chat is not None and chat.type in (Chat.GROUP, Chat.SUPERGROUP):
