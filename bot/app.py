@@ -33,7 +33,7 @@ from bot.services.submissions import remove_partial_downloads
 from bot.transport import RetryingRequest
 from db.connection import Database
 from handlers import register_all
-from handlers.common import BotApp, BotContext, schedule_missing_posts
+from handlers.common import BotApp, BotContext, job_refresh_live, schedule_missing_posts
 from handlers.export import wait_for_exports
 from handlers.reminders import follow_clock_file
 from handlers.reminders import start as start_reminders
@@ -48,6 +48,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 HEARTBEAT_FILE = "heartbeat"
+# Written after a graceful stop flushed every live edit; missing at start means a crash.
+CLEAN_STOP_FILE = "clean_stop"
 # How long a stopping bot lets a running /export finish.
 EXPORT_GRACE = 30.0
 
@@ -160,6 +162,11 @@ def build_application(
                 app.job_queue.run_once(job_backup, when=60, name="backup_at_start")
         # Items recorded just before a crash may still lack their group message.
         schedule_missing_posts(app.job_queue, 1)
+        # A crash loses the live edits still waiting in their window: refresh them all once.
+        clean_stop = settings.data_dir / CLEAN_STOP_FILE
+        if not clean_stop.exists() and app.job_queue is not None:
+            app.job_queue.run_once(job_refresh_live, when=2, name="refresh_live_after_crash")
+        clean_stop.unlink(missing_ok=True)
         # Reminders missed while the bot was down go out now, once; then the next is planned.
         start_reminders(app)
         if settings.clock_file is not None:
@@ -177,6 +184,8 @@ def build_application(
                 await asyncio.wait_for(wait_for_exports(), EXPORT_GRACE)
             # Pending live edits go out now, while the bot can still talk to Telegram.
             await deps.live.flush(immediate=True)
+            # Nothing is left waiting: the next start need not refresh every live message.
+            (deps.settings.data_dir / CLEAN_STOP_FILE).touch()
 
     async def post_shutdown(app: BotApp) -> None:
         deps: Deps | None = app.bot_data.get("deps")

@@ -20,6 +20,7 @@ from bot.domain import AlreadyHandled, DomainError, GroupOnly
 from bot.i18n import pick_locale, translator
 from bot.services import clusters as cluster_service
 from bot.services import membership
+from bot.services import status as status_service
 from bot.services.membership import PersonInfo
 from handlers import callback_data as cb
 from handlers.messages import render_error
@@ -274,6 +275,21 @@ async def job_post_missing(context: AnyContext) -> None:
         notify_change(context, chat_id)  # type: ignore[arg-type]
     if waiting:
         schedule_missing_posts(context.application.job_queue, POST_GRACE.total_seconds())
+
+
+# How to refresh an open item's live message, by kind ("request", "meeting", "poll"):
+# handlers/requests, meetings and polls register theirs.
+LIVE_REFRESHERS: dict[str, Callable[[BotContext, int, int], None]] = {}
+
+
+async def job_refresh_live(context: AnyContext) -> None:
+    """After a crash: edits still waiting in the LiveEditor's window died with the process,
+    so every open item's message is refreshed once (unchanged ones cost a refused edit)."""
+    deps: Deps = context.application.bot_data["deps"]
+    for kind, item_id, chat_id in await status_service.open_item_refs(deps.db):
+        refresher = LIVE_REFRESHERS.get(kind)
+        if refresher is not None:
+            refresher(context, chat_id, item_id)  # type: ignore[arg-type]
 
 
 def schedule_missing_posts(

@@ -16,6 +16,7 @@ from bot.services import meetings as meeting_service
 from bot.services import membership
 from handlers import callback_data as cb
 from handlers.common import (
+    LIVE_REFRESHERS,
     MISSING_POSTERS,
     BotApp,
     BotContext,
@@ -383,6 +384,7 @@ def register(app: BotApp) -> None:
     """Add this module's handlers."""
     if post_missing not in MISSING_POSTERS:
         MISSING_POSTERS.append(post_missing)
+    LIVE_REFRESHERS["meeting"] = refresh
     fresh = filters.UpdateType.MESSAGE
     app.add_handler(CommandHandler(["meeting", "hop"], cmd_meeting, filters=fresh))
     app.add_handler(CallbackQueryHandler(cb_rsvp, pattern=cb.PATTERNS[cb.RSVP]))

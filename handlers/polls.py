@@ -19,6 +19,7 @@ from bot.services import polls as poll_service
 from bot.tally import format_percent_vi, rules_summary_vi
 from handlers import callback_data as cb
 from handlers.common import (
+    LIVE_REFRESHERS,
     MISSING_POSTERS,
     BotApp,
     BotContext,
@@ -559,6 +560,7 @@ def register(app: BotApp) -> None:
     """Add this module's handlers."""
     if post_missing not in MISSING_POSTERS:
         MISSING_POSTERS.append(post_missing)
+    LIVE_REFRESHERS["poll"] = lambda context, _chat_id, poll_id: refresh(context, poll_id)
     fresh = filters.UpdateType.MESSAGE
     app.add_handler(CommandHandler(["poll", "binhchon"], cmd_poll, filters=fresh))
     app.add_handler(CallbackQueryHandler(cb_vote, pattern=cb.PATTERNS[cb.POLL_VOTE]))

@@ -19,6 +19,7 @@ from bot.services import dialogues
 from bot.services import requests as request_service
 from handlers import callback_data as cb
 from handlers.common import (
+    LIVE_REFRESHERS,
     MISSING_POSTERS,
     BotApp,
     BotContext,
@@ -514,6 +515,7 @@ def register(app: BotApp) -> None:
     """Add this module's handlers."""
     if post_missing not in MISSING_POSTERS:
         MISSING_POSTERS.append(post_missing)
+    LIVE_REFRESHERS["request"] = refresh
     fresh = filters.UpdateType.MESSAGE
     app.add_handler(CommandHandler(["request", "yeucau"], cmd_request, filters=fresh))
     app.add_handler(CommandHandler(["confirm", "xacnhan"], cmd_confirm, filters=fresh))

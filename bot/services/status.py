@@ -16,7 +16,7 @@ from bot.services.common import fold_text
 from bot.services.meetings import MeetingView, load_meeting_view
 from bot.services.polls import PollView, load_poll_view, poll_from_row
 from bot.services.requests import RequestView, load_view
-from db import boards, cache, clusters, meetings, polls, requests, submissions, units
+from db import boards, cache, clusters, meetings, polls, reminders, requests, submissions, units
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -331,3 +331,18 @@ async def forget_board(db: Database, chat_id: int, now: datetime) -> int | None:
             return None
         await boards.upsert_board(conn, cluster.id, message_id=None, body_hash=None, now=now)
         return board.message_id
+
+
+async def open_item_refs(db: Database) -> list[tuple[str, int, int]]:
+    """(kind, item id, chat id) of every open request, scheduled meeting and open poll."""
+    async with db.read() as conn:
+        chats = {c.id: c.chat_id for c in await clusters.list_clusters(conn)}
+        refs = [
+            (item.kind, item.id, chats[item.cluster_id])
+            for item in await reminders.open_items(conn)
+            if item.cluster_id in chats
+        ]
+        for row in await polls.list_open_poll_rows(conn):
+            if row["cluster_id"] in chats:
+                refs.append(("poll", row["id"], chats[row["cluster_id"]]))
+    return refs

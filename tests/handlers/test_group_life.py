@@ -205,3 +205,23 @@ async def test_meeting_and_poll_whose_message_failed_are_posted_later(harness: H
     texts = harness.request.texts(GROUP_ID)
     assert any("Cuộc họp: Họp cụm thi đua" in t for t in texts)
     assert any("Bình xét: Bình xét Cờ thi đua năm 2022" in t for t in texts)
+
+
+async def test_after_a_crash_every_open_items_message_is_refreshed_once(
+    harness: Harness,
+) -> None:
+    # Live edits wait up to 5 s in their window; a crash loses them. At the next start (no
+    # clean-stop mark) every open request, meeting and poll message is edited once.
+    from handlers.common import job_refresh_live
+
+    await setup_seed_cluster(harness)
+    ids = await _open_items(harness)
+    harness.request.clear()
+    await job_refresh_live(harness.job_context())
+    await harness.deps.live.flush()
+    edited = {
+        int(c.params["message_id"])
+        for c in harness.request.calls
+        if c.endpoint == "editMessageText" and int(c.params["chat_id"]) == GROUP_ID
+    }
+    assert set(ids.values()) <= edited
