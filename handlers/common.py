@@ -7,13 +7,14 @@ import html
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from telegram import CallbackQuery, Chat, Message, Update, User
 from telegram.constants import ChatMemberStatus, ChatType, MessageEntityType, MessageLimit
-from telegram.error import BadRequest, ChatMigrated, Forbidden
+from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from bot.domain import AlreadyHandled, DomainError, GroupOnly
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 
     from bot.deps import Deps
     from bot.domain import Person
+    from db.connection import Database
 
 log = logging.getLogger(__name__)
 _TAG_RE = re.compile(r"<[^>]+>")
@@ -245,13 +247,24 @@ async def send_safe(
 
 AnyContext = CallbackContext[Any, Any, Any, Any]
 
+
+@dataclass(frozen=True)
+class ItemPoster:
+    """How one kind of open item (request, meeting, poll) gets its group message again."""
+
+    kind: str
+    views: Callable[[Database], Awaitable[Sequence[Any]]]  # open, without a message
+    describe: Callable[[Any], tuple[int, datetime | None]]  # a view's item id, created at
+    message: Callable[[AnyContext, Any], tuple[str, InlineKeyboardMarkup | None]]
+    remember: Callable[[Database, int, int], Awaitable[None]]  # (db, item id, message id)
+
+
 # Post the group messages of open items that have none (a send failed, a crash came between
 # recording and posting, or the group moved): handlers/requests, meetings and polls register
-# theirs. A poster gets a cutoff: an item created after it may still be on its way to the
-# group from the handler that created it (posting it too would show it twice, and replies to
-# the first copy would not count), so it is left for a later run. Each returns the chats it
-# posted in and whether it left anything.
-MISSING_POSTERS: list[Callable[[AnyContext, datetime], Awaitable[tuple[set[int], bool]]]] = []
+# theirs, by kind. An item created after the cutoff may still be on its way to the group
+# from the handler that created it (posting it too would show it twice, and replies to the
+# first copy would not count), so it is left for a later run.
+MISSING_POSTERS: dict[str, ItemPoster] = {}
 POST_GRACE = timedelta(seconds=60)
 
 
@@ -263,14 +276,25 @@ async def job_post_missing(context: AnyContext) -> None:
     cutoff = deps.clock.now() - grace
     chats: set[int] = set()
     waiting = False
-    for poster in MISSING_POSTERS:
+    for poster in MISSING_POSTERS.values():
         try:
-            posted, left = await poster(context, cutoff)
+            for view in await poster.views(deps.db):
+                item_id, created = poster.describe(view)
+                if created is not None and created > cutoff:
+                    waiting = True  # its handler may still be posting it
+                    continue
+                text, markup = poster.message(context, view)
+                try:
+                    sent = await context.bot.send_message(
+                        view.cluster.chat_id, text, reply_markup=markup
+                    )
+                except TelegramError as exc:
+                    log.warning("%s %s still not posted: %s", poster.kind, item_id, exc)
+                    continue
+                await poster.remember(deps.db, item_id, sent.message_id)
+                chats.add(view.cluster.chat_id)
         except Exception:  # one kind failing must not keep the others unposted
-            log.exception("posting missing messages failed")
-            continue
-        chats |= posted
-        waiting = waiting or left
+            log.exception("posting missing %s messages failed", poster.kind)
     for chat_id in chats:
         notify_change(context, chat_id)  # type: ignore[arg-type]
     if waiting:

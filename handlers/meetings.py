@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import TelegramError
@@ -18,8 +18,10 @@ from handlers import callback_data as cb
 from handlers.common import (
     LIVE_REFRESHERS,
     MISSING_POSTERS,
+    AnyContext,
     BotApp,
     BotContext,
+    ItemPoster,
     LiveMessage,
     guarded,
     mention,
@@ -39,13 +41,9 @@ from handlers.dialogues import CONTINUATIONS, ask, ask_person, run_or_ask
 from handlers.reminders import wake as wake_reminders
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from babel.support import NullTranslations
     from telegram import Update
-    from telegram.ext import CallbackContext
 
-    from bot.deps import Deps
     from bot.services.meetings import MeetingView
 
 log = logging.getLogger(__name__)
@@ -162,30 +160,6 @@ async def _open(update: Update, context: BotContext, text: str) -> None:
         schedule_missing_posts(context.job_queue, 10)
         raise
     await meeting_service.remember_meeting_message(deps.db, view.meeting.id, sent.message_id)
-
-
-async def post_missing(
-    context: CallbackContext[Any, Any, Any, Any], cutoff: datetime
-) -> tuple[set[int], bool]:
-    """Post the group message of any scheduled meeting that has none; return the chats."""
-    deps: Deps = context.application.bot_data["deps"]
-    chats: set[int] = set()
-    waiting = False
-    for view in await meeting_service.views_without_message(deps.db):
-        if view.meeting.created_at > cutoff:
-            waiting = True  # its handler may still be posting it
-            continue
-        t = translator(view.cluster.locale)
-        try:
-            sent = await context.bot.send_message(
-                view.cluster.chat_id, render_meeting(view, t), reply_markup=meeting_markup(view, t)
-            )
-        except TelegramError as exc:
-            log.warning("meeting %s still not posted: %s", view.meeting.id, exc)
-            continue
-        await meeting_service.remember_meeting_message(deps.db, view.meeting.id, sent.message_id)
-        chats.add(view.cluster.chat_id)
-    return chats, waiting
 
 
 @guarded
@@ -380,10 +354,22 @@ async def _tell_units(context: BotContext, view: MeetingView) -> None:
     await tell_privately(context, people, view.cluster.locale, build)
 
 
+def _message_again(
+    _context: AnyContext, view: MeetingView
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    t = translator(view.cluster.locale)
+    return render_meeting(view, t), meeting_markup(view, t)
+
+
 def register(app: BotApp) -> None:
     """Add this module's handlers."""
-    if post_missing not in MISSING_POSTERS:
-        MISSING_POSTERS.append(post_missing)
+    MISSING_POSTERS["meeting"] = ItemPoster(
+        "meeting",
+        meeting_service.views_without_message,
+        lambda view: (view.meeting.id, view.meeting.created_at),
+        _message_again,
+        meeting_service.remember_meeting_message,
+    )
     LIVE_REFRESHERS["meeting"] = refresh
     fresh = filters.UpdateType.MESSAGE
     app.add_handler(CommandHandler(["meeting", "hop"], cmd_meeting, filters=fresh))

@@ -21,8 +21,10 @@ from handlers import callback_data as cb
 from handlers.common import (
     LIVE_REFRESHERS,
     MISSING_POSTERS,
+    AnyContext,
     BotApp,
     BotContext,
+    ItemPoster,
     LiveMessage,
     edit_quietly,
     guarded,
@@ -205,32 +207,6 @@ async def _open(update: Update, context: BotContext, text: str) -> None:
         schedule_missing_posts(context.job_queue, 10)
         raise
     await poll_service.remember_poll_message(deps.db, view.poll.id, sent.message_id)
-
-
-async def post_missing(
-    context: CallbackContext[Any, Any, Any, Any], cutoff: datetime
-) -> tuple[set[int], bool]:
-    """Post the group message of any open poll that has none; return the chats."""
-    deps: Deps = context.application.bot_data["deps"]
-    chats: set[int] = set()
-    waiting = False
-    for view in await poll_service.views_without_message(deps.db):
-        if view.poll.created_at > cutoff:
-            waiting = True  # its handler may still be posting it
-            continue
-        t = translator(view.cluster.locale)
-        try:
-            sent = await context.bot.send_message(
-                view.cluster.chat_id,
-                render_poll(view, t),
-                reply_markup=poll_markup(view, t, context.bot.username),
-            )
-        except TelegramError as exc:
-            log.warning("poll %s still not posted: %s", view.poll.id, exc)
-            continue
-        await poll_service.remember_poll_message(deps.db, view.poll.id, sent.message_id)
-        chats.add(view.cluster.chat_id)
-    return chats, waiting
 
 
 @guarded
@@ -556,10 +532,20 @@ async def cb_manage(update: Update, context: BotContext) -> None:
     )
 
 
+def _message_again(context: AnyContext, view: PollView) -> tuple[str, InlineKeyboardMarkup | None]:
+    t = translator(view.cluster.locale)
+    return render_poll(view, t), poll_markup(view, t, context.bot.username)
+
+
 def register(app: BotApp) -> None:
     """Add this module's handlers."""
-    if post_missing not in MISSING_POSTERS:
-        MISSING_POSTERS.append(post_missing)
+    MISSING_POSTERS["poll"] = ItemPoster(
+        "poll",
+        poll_service.views_without_message,
+        lambda view: (view.poll.id, view.poll.created_at),
+        _message_again,
+        poll_service.remember_poll_message,
+    )
     LIVE_REFRESHERS["poll"] = lambda context, _chat_id, poll_id: refresh(context, poll_id)
     fresh = filters.UpdateType.MESSAGE
     app.add_handler(CommandHandler(["poll", "binhchon"], cmd_poll, filters=fresh))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import logging
 from datetime import datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -21,8 +21,10 @@ from handlers import callback_data as cb
 from handlers.common import (
     LIVE_REFRESHERS,
     MISSING_POSTERS,
+    AnyContext,
     BotApp,
     BotContext,
+    ItemPoster,
     LiveMessage,
     edit_quietly,
     guarded,
@@ -44,9 +46,7 @@ from handlers.reminders import wake as wake_reminders
 if TYPE_CHECKING:
     from babel.support import NullTranslations
     from telegram import Update
-    from telegram.ext import CallbackContext
 
-    from bot.deps import Deps
     from bot.services.requests import RequestView
 
 log = logging.getLogger(__name__)
@@ -199,31 +199,6 @@ async def post_request(update: Update, context: BotContext, view: RequestView) -
         reply_to_message_id=reply_to,
     )
     await request_service.remember_message(context.deps.db, view.request.id, sent.message_id)
-
-
-async def post_missing(
-    context: CallbackContext[Any, Any, Any, Any], cutoff: datetime
-) -> tuple[set[int], bool]:
-    """Post the group message of any open request that has none; return the chats."""
-    deps: Deps = context.application.bot_data["deps"]
-    chats: set[int] = set()
-    waiting = False
-    for view in await request_service.views_without_message(deps.db):
-        created = view.request.created_at
-        if created is not None and created > cutoff:
-            waiting = True  # its handler may still be posting it
-            continue
-        t = translator(view.cluster.locale)
-        try:
-            sent = await context.bot.send_message(
-                view.cluster.chat_id, render_request(view, t), reply_markup=request_markup(view, t)
-            )
-        except TelegramError as exc:
-            log.warning("request %s still not posted: %s", view.request.id, exc)
-            continue
-        await request_service.remember_message(deps.db, view.request.id, sent.message_id)
-        chats.add(view.cluster.chat_id)
-    return chats, waiting
 
 
 def attached_document(update: Update) -> tuple[str, str] | None:
@@ -511,10 +486,22 @@ async def announce_deadline(context: BotContext, view: RequestView) -> None:
     await tell_privately(context, people, view.cluster.locale, build)
 
 
+def _message_again(
+    _context: AnyContext, view: RequestView
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    t = translator(view.cluster.locale)
+    return render_request(view, t), request_markup(view, t)
+
+
 def register(app: BotApp) -> None:
     """Add this module's handlers."""
-    if post_missing not in MISSING_POSTERS:
-        MISSING_POSTERS.append(post_missing)
+    MISSING_POSTERS["request"] = ItemPoster(
+        "request",
+        request_service.views_without_message,
+        lambda view: (view.request.id, view.request.created_at),
+        _message_again,
+        request_service.remember_message,
+    )
     LIVE_REFRESHERS["request"] = refresh
     fresh = filters.UpdateType.MESSAGE
     app.add_handler(CommandHandler(["request", "yeucau"], cmd_request, filters=fresh))
