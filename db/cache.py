@@ -17,55 +17,44 @@ from weakref import WeakKeyDictionary
 if TYPE_CHECKING:
     import aiosqlite
 
-_caches: WeakKeyDictionary[aiosqlite.Connection, dict[tuple[Any, ...], Any]] = WeakKeyDictionary()
 MISSING = object()
 
 
-def lookup(conn: aiosqlite.Connection, key: tuple[Any, ...]) -> Any:
-    """The cached value for `key`, or MISSING."""
-    cache = _caches.get(conn)
-    return MISSING if cache is None else cache.get(key, MISSING)
+class ConnectionMemo:
+    """Values read on a connection, kept per connection (weakly: a closed connection takes
+    its values with it)."""
+
+    def __init__(self) -> None:
+        self._kept: WeakKeyDictionary[aiosqlite.Connection, dict[tuple[Any, ...], Any]] = (
+            WeakKeyDictionary()
+        )
+
+    def get(self, conn: aiosqlite.Connection, key: tuple[Any, ...]) -> Any:
+        """The value kept under `key`, or MISSING."""
+        kept = self._kept.get(conn)
+        return MISSING if kept is None else kept.get(key, MISSING)
+
+    def put(self, conn: aiosqlite.Connection, key: tuple[Any, ...], value: Any) -> None:
+        """Keep a value read from the database on this connection."""
+        self._kept.setdefault(conn, {})[key] = value
+
+    def clear(self, conn: aiosqlite.Connection) -> None:
+        """Forget everything kept for this connection."""
+        kept = self._kept.get(conn)
+        if kept is not None:
+            kept.clear()
 
 
-def store(conn: aiosqlite.Connection, key: tuple[Any, ...], value: Any) -> None:
-    """Remember a value read from the database on this connection."""
-    cache = _caches.get(conn)
-    if cache is None:
-        cache = _caches[conn] = {}
-    cache[key] = value
-
-
-def invalidate(conn: aiosqlite.Connection) -> None:
-    """Forget everything cached for this connection (something in the roster changed)."""
-    cache = _caches.get(conn)
-    if cache is not None:
-        cache.clear()
-
+# The roster: forgotten when a db/ function writes one of its tables, or on a rollback.
+_roster = ConnectionMemo()
+lookup = _roster.get
+store = _roster.put
+invalidate = _roster.clear
 
 # Snapshots: what the committed database held (a cluster's open items for /status and the
-# board). Any transaction's end — COMMIT or ROLLBACK — forgets them all: whatever it wrote,
-# to whichever table, the next reader sees it.
-_snapshots: WeakKeyDictionary[aiosqlite.Connection, dict[tuple[Any, ...], Any]] = (
-    WeakKeyDictionary()
-)
-
-
-def snapshot(conn: aiosqlite.Connection, key: tuple[Any, ...]) -> Any:
-    """The snapshot kept under `key`, or MISSING."""
-    kept = _snapshots.get(conn)
-    return MISSING if kept is None else kept.get(key, MISSING)
-
-
-def keep_snapshot(conn: aiosqlite.Connection, key: tuple[Any, ...], value: Any) -> None:
-    """Keep a value read outside any transaction (a read session sees committed data only)."""
-    kept = _snapshots.get(conn)
-    if kept is None:
-        kept = _snapshots[conn] = {}
-    kept[key] = value
-
-
-def forget_snapshots(conn: aiosqlite.Connection) -> None:
-    """A transaction ended: every snapshot may be out of date."""
-    kept = _snapshots.get(conn)
-    if kept is not None:
-        kept.clear()
+# board), kept only from read sessions. Any transaction's end — COMMIT or ROLLBACK — forgets
+# them all: whatever it wrote, to whichever table, the next reader sees it.
+_snapshots = ConnectionMemo()
+snapshot = _snapshots.get
+keep_snapshot = _snapshots.put
+forget_snapshots = _snapshots.clear
