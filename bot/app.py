@@ -33,7 +33,13 @@ from bot.services.submissions import remove_partial_downloads
 from bot.transport import RetryingRequest
 from db.connection import Database
 from handlers import register_all
-from handlers.common import BotApp, BotContext, job_refresh_live, schedule_missing_posts
+from handlers.common import (
+    LIVE_REFRESH_PENDING,
+    BotApp,
+    BotContext,
+    job_refresh_live,
+    schedule_missing_posts,
+)
 from handlers.export import wait_for_exports
 from handlers.reminders import follow_clock_file
 from handlers.reminders import start as start_reminders
@@ -165,6 +171,7 @@ def build_application(
         # A crash loses the live edits still waiting in their window: refresh them all once.
         clean_stop = settings.data_dir / CLEAN_STOP_FILE
         if not clean_stop.exists() and app.job_queue is not None:
+            app.bot_data[LIVE_REFRESH_PENDING] = True
             app.job_queue.run_once(job_refresh_live, when=2, name="refresh_live_after_crash")
         clean_stop.unlink(missing_ok=True)
         # Reminders missed while the bot was down go out now, once; then the next is planned.
@@ -182,6 +189,10 @@ def build_application(
             # An export under way may finish (briefly) before the connection closes.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wait_for_exports(), EXPORT_GRACE)
+            # Stopped before the refresh after a crash ran: it runs now, or the messages
+            # would stay behind the database (the mark below says nothing is pending).
+            if app.bot_data.get(LIVE_REFRESH_PENDING):
+                await job_refresh_live(BotContext(app))
             # Pending live edits go out now, while the bot can still talk to Telegram.
             await deps.live.flush(immediate=True)
             # Nothing is left waiting: the next start need not refresh every live message.

@@ -22,6 +22,7 @@ from bot.i18n import pick_locale, translator
 from bot.services import clusters as cluster_service
 from bot.services import membership
 from bot.services import status as status_service
+from bot.services.common import handler_call, record_refusal
 from bot.services.membership import PersonInfo
 from handlers import callback_data as cb
 from handlers.messages import render_error
@@ -304,11 +305,14 @@ async def job_post_missing(context: AnyContext) -> None:
 # How to refresh an open item's live message, by kind ("request", "meeting", "poll"):
 # handlers/requests, meetings and polls register theirs.
 LIVE_REFRESHERS: dict[str, Callable[[BotContext, int, int], None]] = {}
+# In bot_data while the refresh after a crash is still to run (a stop runs it: bot/app.py).
+LIVE_REFRESH_PENDING = "live_refresh_pending"
 
 
 async def job_refresh_live(context: AnyContext) -> None:
     """After a crash: edits still waiting in the LiveEditor's window died with the process,
     so every open item's message is refreshed once (unchanged ones cost a refused edit)."""
+    context.application.bot_data.pop(LIVE_REFRESH_PENDING, None)
     deps: Deps = context.application.bot_data["deps"]
     for kind, item_id, chat_id in await status_service.open_item_refs(deps.db):
         refresher = LIVE_REFRESHERS.get(kind)
@@ -453,40 +457,58 @@ def _guard(func: H, *, changes: bool) -> H:
 
     @functools.wraps(func)
     async def wrapper(update: Update, context: BotContext) -> None:
-        try:
-            try:
-                await func(update, context)
-            except BadRequest as exc:
-                if update.callback_query is None or not _stale_query(exc):
-                    raise
-                # Telegram refused the answer (too late, or the press was answered
-                # already): whatever the handler recorded stands.
-                log.info("press %s already answered: %s", update.update_id, exc)
-            chat = update.effective_chat
-            if changes and chat is not None and chat.type in (Chat.GROUP, Chat.SUPERGROUP):
-                notify_change(context, chat.id)
-        except AlreadyHandled:
-            log.info("update %s already handled; skipped", update.update_id)
-            # Handled by this very process (a twin delivered at the same time, or moments
-            # ago): that copy answered the press. After a restart, stop the spinner.
-            if update.callback_query is not None and not context.deps.db.handled_here(
-                update.update_id
-            ):
-                try:
-                    await update.callback_query.answer()  # stop the button's spinner
-                except BadRequest as exc:
-                    if not _stale_query(exc):
-                        raise
-                    # Answered the first time round: nothing to stop.
-                    log.info("replayed press %s not answered again: %s", update.update_id, exc)
-        except DomainError as exc:
-            t = await translations(update, context)
-            text = render_error(exc, t)
-            if update.callback_query is not None:
-                # Alerts are plain text of at most 200 characters.
-                plain = html.unescape(_TAG_RE.sub("", text))
-                await update.callback_query.answer(plain[:200], show_alert=True)
-            elif update.effective_message is not None:
-                await reply(update, text)
+        with handler_call():
+            await _call_guarded(func, update, context, changes=changes)
 
     return wrapper  # type: ignore[return-value]
+
+
+async def _call_guarded(
+    func: Handler, update: Update, context: BotContext, *, changes: bool
+) -> None:
+    """Run the handler; answer a refusal, skip a replay, tell the board of a change."""
+    try:
+        try:
+            await func(update, context)
+        except BadRequest as exc:
+            if update.callback_query is None or not _stale_query(exc):
+                raise
+            # Telegram refused the answer (too late, or the press was answered
+            # already): whatever the handler recorded stands.
+            log.info("press %s already answered: %s", update.update_id, exc)
+        chat = update.effective_chat
+        if changes and chat is not None and chat.type in (Chat.GROUP, Chat.SUPERGROUP):
+            notify_change(context, chat.id)
+    except AlreadyHandled:
+        await _skip_handled(update, context)
+    except DomainError as exc:
+        # A refusal is recorded like an effect: a redelivery is skipped, never judged
+        # again with other facts (a press refused, then accepted after a restart).
+        deps = context.deps
+        if not await record_refusal(deps.db, update.update_id, deps.clock.now()):
+            await _skip_handled(update, context)  # a twin or an earlier run acted on it
+            return
+        t = await translations(update, context)
+        text = render_error(exc, t)
+        if update.callback_query is not None:
+            # Alerts are plain text of at most 200 characters.
+            plain = html.unescape(_TAG_RE.sub("", text))
+            await update.callback_query.answer(plain[:200], show_alert=True)
+        elif update.effective_message is not None:
+            await reply(update, text)
+
+
+async def _skip_handled(update: Update, context: BotContext) -> None:
+    """A redelivered update whose outcome is committed: do nothing again."""
+    log.info("update %s already handled; skipped", update.update_id)
+    # Handled by this very process (a twin delivered at the same time, or moments ago):
+    # that copy answered the press. After a restart, stop the spinner.
+    if update.callback_query is None or context.deps.db.handled_here(update.update_id):
+        return
+    try:
+        await update.callback_query.answer()  # stop the button's spinner
+    except BadRequest as exc:
+        if not _stale_query(exc):
+            raise
+        # Answered the first time round: nothing to stop.
+        log.info("replayed press %s not answered again: %s", update.update_id, exc)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -14,7 +15,7 @@ from db.updates import delete_handled_before, is_handled
 from db.util import ts
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Iterator
     from datetime import datetime
 
     import aiosqlite
@@ -62,6 +63,40 @@ async def unit_of_work(
         raise AlreadyHandled(update_id=update_id) from exc
     if update_id is not None:
         db.note_handled(update_id)
+        _COMMITTED.set(update_id)
+
+
+# The update whose unit of work this handler call committed (a context variable: each
+# call runs in its own task, or in its own `handler_call` scope).
+_COMMITTED: ContextVar[int | None] = ContextVar("committed_update", default=None)
+
+
+@contextmanager
+def handler_call() -> Iterator[None]:
+    """The scope of one handler call, for `record_refusal`."""
+    token = _COMMITTED.set(None)
+    try:
+        yield
+    finally:
+        _COMMITTED.reset(token)
+
+
+async def record_refusal(db: Database, update_id: int, now: datetime) -> bool:
+    """Record a refused update as handled: redelivered after a crash, it is not judged
+    again (the facts may have changed meanwhile, and the person was already told "no").
+
+    True when the refusal is to be said: recorded now, or refused by the very call that
+    committed the update's first effects (an invitation made, then undeliverable). False
+    when another copy handled it (a twin, or a run before a restart): that copy answered.
+    """
+    if _COMMITTED.get() == update_id:
+        return True
+    try:
+        async with unit_of_work(db, update_id, now):
+            pass
+    except AlreadyHandled:
+        return False
+    return True
 
 
 async def already_handled(db: Database, update_id: int) -> bool:

@@ -47,6 +47,8 @@ EVERYONE = (ADMIN, HA_VSP, DUC_PVEP, TUAN_RVP, LAN_GPV, MAI_PVEP, APPLICANT, OUT
 
 REPORT_TITLE = "Báo cáo tổng kết công tác thi đua khen thưởng năm 2022"
 PDF = b"%PDF-1.7\nBao cao tong ket RVP 2022\n%%EOF"
+# The update id of the one update a cell feeds: clear of the ids the template used.
+FIRST_UPDATE_ID = 900_000_001
 
 
 def _reply_to(message_id: int, chat_id: int = GROUP_ID) -> dict[str, Any]:
@@ -182,7 +184,7 @@ async def start_copy(world: World, data_dir: Path) -> Harness:
     h = Harness(data_dir)
     # Fresh counters, clear of the ids the template already used (handled updates, bot
     # messages): a reused update id would be dropped as a redelivery.
-    h.updates._update_ids = itertools.count(900_000_001)
+    h.updates._update_ids = itertools.count(FIRST_UPDATE_ID)
     h.updates._message_ids = itertools.count(900_000)
     h.request._ids = itertools.count(800_000)
     h.request.admins[OTHER_GROUP_ID] = [OTHER_ADMIN.id]
@@ -191,9 +193,9 @@ async def start_copy(world: World, data_dir: Path) -> Harness:
 
 
 # Tables a cell may leave untouched only if nothing at all happened. Every table is
-# compared, `handled_updates`, `audit_log` and `people` included: a refused action runs
-# inside a transaction that rolls back (so its update id is not recorded either), and
-# every actor was already seen with the same names at the same fixed time in the template.
+# compared, `audit_log` and `people` included: a refused action runs inside a transaction
+# that rolls back, and every actor was already seen with the same names at the same fixed
+# time in the template. Only its update id is recorded, afterwards (handlers/common.py).
 async def snapshot(h: Harness) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table, in a stable order."""
     tables = [

@@ -7,10 +7,11 @@ another group) and feeds ONE update. Then:
 - allowed (`Ok`): no refusal alert, and the effect is there (what the bot says, and/or a
   database probe);
 - refused (`No`): the person is told why, in Vietnamese, by a reply (commands, files) or a
-  callback alert (buttons), and NOTHING changed: every table of the database is the same
-  row for row (`handled_updates`, `audit_log` and `people` included: a refused service
-  call rolls back with its update id, and the tracker rewrites an already-known person
-  identically), and the bot sent, edited, pinned or uploaded nothing else.
+  callback alert (buttons), and NOTHING changed but the record of the update itself (so a
+  redelivery is skipped, not judged again): every other table of the database is the same
+  row for row (`audit_log` and `people` included: a refused service call rolls back, and
+  the tracker rewrites an already-known person identically), `handled_updates` gains the
+  one update id, and the bot sent, edited, pinned or uploaded nothing else.
 
 Every press must get exactly one answer. Cells the bot gets wrong today are in `BUGS`
 (strict xfail: they start failing, as a reminder to move them up, once fixed).
@@ -37,6 +38,7 @@ import pytest
 from handlers import export as export_handler
 from tests.handlers.authz_cases import (
     APPLICANT,
+    FIRST_UPDATE_ID,
     MAI_PVEP,
     OTHER_ADMIN,
     PDF,
@@ -896,6 +898,9 @@ async def _check_refused(
     assert outcome.says in said, f"refusal said: {said!r}"
     assert outcome.avoid is None or outcome.avoid not in said, f"refusal said: {said!r}"
     assert _VIETNAMESE.search(said), f"not Vietnamese: {said!r}"
+    recorded = set(after["handled_updates"]) - set(before["handled_updates"])
+    assert [row[0] for row in recorded] == [FIRST_UPDATE_ID], f"recorded {recorded}"
+    after = {**after, "handled_updates": before["handled_updates"]}
     assert changed_tables(before, after) == [], "a refused action changed the database"
 
 

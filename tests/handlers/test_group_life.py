@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
+from bot.app import CLEAN_STOP_FILE
 from tests.fakes import Failure, markup_buttons
 from tests.handlers.test_setup_flow import setup_seed_cluster
 from tests.harness import Harness
 from tests.updates import ADMIN, DUC_PVEP, GROUP_ID, OUTSIDER
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 NEW_GROUP_ID = -1009876543210
 
@@ -225,3 +231,36 @@ async def test_after_a_crash_every_open_items_message_is_refreshed_once(
         if c.endpoint == "editMessageText" and int(c.params["chat_id"]) == GROUP_ID
     }
     assert set(ids.values()) <= edited
+
+
+async def test_a_stop_right_after_a_crash_restart_still_refreshes_the_live_messages(
+    tmp_path: Path,
+) -> None:
+    # The refresh runs 2 s after a start without the clean-stop mark. A stop before that
+    # (a restart loop, an operator's quick fix) must not leave the mark with the messages
+    # still behind the database: the stop runs the refresh (the crash test caught it).
+    first = Harness(tmp_path)
+    await first.start()
+    try:
+        await setup_seed_cluster(first)
+        ids = await _open_items(first)
+    finally:
+        await first.stop()  # no post_stop: as if killed, no clean-stop mark
+    assert not (tmp_path / CLEAN_STOP_FILE).exists()
+
+    second = Harness(tmp_path)
+    second.updates._update_ids = itertools.count(700_000_001)
+    await second.start()
+    try:
+        second.request.clear()
+        assert second.app.post_stop is not None
+        await second.app.post_stop(second.app)  # stopped before the 2 s job ran
+        edited = {
+            int(c.params["message_id"])
+            for c in second.request.calls
+            if c.endpoint == "editMessageText" and int(c.params["chat_id"]) == GROUP_ID
+        }
+        assert set(ids.values()) <= edited
+        assert (tmp_path / CLEAN_STOP_FILE).exists()
+    finally:
+        await second.stop()

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
+from typing import TYPE_CHECKING
 
 from handlers.reminders import job_tick
 from tests.fakes import markup_buttons
 from tests.handlers.test_reports import seed_with_liaisons
 from tests.harness import Harness
 from tests.updates import ADMIN, DUC_PVEP, GROUP_ID, HA_VSP, LAN_GPV, OUTSIDER, TUAN_RVP
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 POLL = "Bình xét đề nghị Cờ thi đua của Tập đoàn năm 2022 | 17:00 25/10/2022"
 VOTERS = {"VSP": HA_VSP, "PVEP": DUC_PVEP, "RVP": TUAN_RVP, "GPV": LAN_GPV}
@@ -248,3 +253,37 @@ async def test_a_press_answered_too_late_still_counts_and_says_no_error(harness:
     assert await harness.scalar("SELECT marks FROM open_ballots") == "[0]"
     assert not [t for t in harness.request.texts() if "đã có lỗi xảy ra" in t]
     assert [a for a in harness.request.answers() if a.get("show_alert")] == []
+
+
+async def test_a_refused_press_delivered_again_after_a_restart_stays_refused(
+    tmp_path: Path,
+) -> None:
+    # Refused ("too many choices"), then the bot dies before Telegram hears of it: the press
+    # comes again after the restart, when the unit has freed a choice. The voter was told
+    # "no"; the redelivery must not turn that into a vote nobody was told about.
+    first = Harness(tmp_path)
+    await first.start()
+    try:
+        await seed_with_liaisons(first)
+        await first.say(ADMIN, f"/poll {POLL} | bi_mat=khong | chon=2")
+        buttons = dict(markup_buttons(first.request.sent(GROUP_ID)[-1]))
+        await first.press(DUC_PVEP, buttons["VSP"])
+        await first.press(DUC_PVEP, buttons["RVP"])
+        refused = await first.press(DUC_PVEP, buttons["GPV"])
+        assert first.request.answers()[-1]["show_alert"] is True
+        await first.press(DUC_PVEP, buttons["RVP"])  # RVP unmarked: one choice free again
+        assert await first.scalar("SELECT marks FROM open_ballots") == "[0]"
+    finally:
+        await first.stop()
+
+    second = Harness(tmp_path)  # the same database file
+    second.updates._update_ids = itertools.count(700_000_001)
+    await second.start()
+    try:
+        second.request.clear()
+        await second.feed(refused)
+        assert await second.scalar("SELECT marks FROM open_ballots") == "[0]"
+        # Dropped as a redelivery before any handler (handlers/tracking.py): not a word.
+        assert second.request.calls == []
+    finally:
+        await second.stop()
