@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+from collections import OrderedDict
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -157,6 +158,36 @@ def render_status(status: Status, t: NullTranslations) -> str:
     if len(lines) == 1:
         lines.append(_("Nothing open concerns this unit."))
     return "\n".join(lines)
+
+
+# /status asked again while nothing changed renders the same message: the last one of each
+# (cluster, unit) is kept with the Status it came from and reused while the snapshot of open
+# items is the very same object (bot/services/status: kept until any transaction ends).
+_RENDERED_KEPT = 256
+_rendered: OrderedDict[tuple[int, int | None], tuple[Status, str, InlineKeyboardMarkup | None]] = (
+    OrderedDict()
+)
+
+
+def _status_message(status: Status) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The text and buttons of `render_status`, rendered once per snapshot."""
+    key = (status.cluster.id, status.unit.id if status.unit is not None else None)
+    kept = _rendered.get(key)
+    if (
+        kept is not None
+        and kept[0].items is status.items
+        and kept[0].cluster is status.cluster
+        and kept[0].unit == status.unit
+    ):
+        _rendered.move_to_end(key)
+        return kept[1], kept[2]
+    text = render_status(status, translator(status.cluster.locale))
+    markup = item_keyboard(status.items)
+    _rendered[key] = (status, text, markup)
+    _rendered.move_to_end(key)
+    if len(_rendered) > _RENDERED_KEPT:
+        _rendered.popitem(last=False)
+    return text, markup
 
 
 def _state_word(view: View, t: NullTranslations) -> str:
@@ -385,7 +416,7 @@ async def cmd_status(update: Update, context: BotContext) -> None:
     if result.cluster.status_picture and result.unit is None and result.items:
         await _send_picture(update, context, result)
         return
-    await reply(update, render_status(result, t), item_keyboard(result.items))
+    await reply(update, *_status_message(result))
 
 
 @guarded(changes=False)

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
+import pytest
+
+from handlers import status as status_handler
 from tests.handlers.test_reports import PDF, open_request, seed_with_liaisons
 from tests.harness import Harness
 from tests.updates import ADMIN, DUC_PVEP, GROUP_ID, HA_VSP, LAN_GPV, OUTSIDER, TUAN_RVP
+
+if TYPE_CHECKING:
+    from babel.support import NullTranslations
+
+    from bot.services.status import Status
 
 
 async def test_status_shows_every_item_and_each_unit(harness: Harness) -> None:
@@ -53,14 +62,32 @@ async def test_status_for_one_unit_and_when_nothing_is_open(harness: Harness) ->
     assert "Không có đơn vị hay nội dung nào khớp với “XYZ”" in harness.request.last_sent(GROUP_ID)
 
 
-async def test_status_asked_twice_shows_what_changed_in_between(harness: Harness) -> None:
-    # The open items are kept between two reads (db/cache.py snapshots); a write forgets them.
+async def test_status_asked_twice_shows_what_changed_in_between(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The open items are kept between two reads (db/cache.py snapshots), and so is the text
+    # rendered from them; a write forgets both.
+    renders: list[str | None] = []
+    render = status_handler.render_status
+
+    def counting(status: Status, t: NullTranslations) -> str:
+        renders.append(status.unit.code if status.unit is not None else None)
+        return render(status, t)
+
+    monkeypatch.setattr(status_handler, "render_status", counting)
     await seed_with_liaisons(harness)
     await open_request(harness)
     await harness.say(OUTSIDER, "/tinhhinh")
-    assert "0/4 đơn vị đã nộp" in harness.request.last_sent(GROUP_ID)
+    first = harness.request.last_sent(GROUP_ID)
+    assert "0/4 đơn vị đã nộp" in first
     await harness.say(OUTSIDER, "/tinhhinh")
-    assert "0/4 đơn vị đã nộp" in harness.request.last_sent(GROUP_ID)
+    assert harness.request.last_sent(GROUP_ID) == first
+    await harness.say(OUTSIDER, "/tinhhinh PVEP")  # one unit: rendered on its own
+    assert "VSP:" not in harness.request.last_sent(GROUP_ID)
+    assert renders == [None, "PVEP"]
     await harness.send_file(DUC_PVEP, "PVEP.pdf", PDF)
     await harness.say(OUTSIDER, "/tinhhinh")
     assert "1/4 đơn vị đã nộp" in harness.request.last_sent(GROUP_ID)
+    await harness.say(OUTSIDER, "/tinhhinh PVEP")
+    assert "✅ PVEP: đã nộp" in harness.request.last_sent(GROUP_ID)
+    assert renders == [None, "PVEP", None, "PVEP"]
