@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, TypeHandler
@@ -10,11 +12,14 @@ from bot.services import membership
 from bot.services.common import already_handled
 from handlers.common import BotApp, BotContext, person_info
 
+log = logging.getLogger(__name__)
+
 
 async def track(update: Update, context: BotContext) -> None:
     """Stop an update whose effects are already committed; record the sender."""
     deps = context.deps
     if await already_handled(deps.db, update.update_id):
+        log.info("update %s already handled; skipped", update.update_id)
         raise ApplicationHandlerStop
     user = update.effective_user
     if user is None or user.is_bot:
