@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import aiosqlite
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, ReplyParameters, Update
 from telegram.ext import ApplicationBuilder, ContextTypes, Defaults, TypeHandler
 
 from bench.fakeapi import FakeBotAPI
@@ -235,7 +235,19 @@ class Baseline:
             markup = json.loads(markup)
         keyboard = InlineKeyboardMarkup.de_json(markup, bot) if isinstance(markup, dict) else None
         if endpoint == "sendMessage":
-            await bot.send_message(chat_id, str(sample.get("text", "ok")), reply_markup=keyboard)
+            # A reply quotes the update's message, as ours do: the same call, same parameters.
+            message = update.effective_message
+            quote = (
+                ReplyParameters(message.message_id)
+                if message is not None and sample.get("reply_parameters")
+                else None
+            )
+            await bot.send_message(
+                chat_id,
+                str(sample.get("text", "ok")),
+                reply_markup=keyboard,
+                reply_parameters=quote,
+            )
         elif endpoint == "editMessageText":
             await bot.edit_message_text(
                 str(sample.get("text", "ok")),

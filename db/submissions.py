@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from bot.domain import Submission
-from db.util import execute, fetch_all, fetch_one, from_ts, insert, ts
+from db.util import execute, fetch_all, fetch_one, from_ts, ts
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -87,19 +87,25 @@ async def list_versions(conn: aiosqlite.Connection, request_id: int) -> list[Sub
     return [_row_to_submission(r) for r in rows]
 
 
-async def insert_submission(conn: aiosqlite.Connection, **values: Any) -> int:
-    """Store a new version; the caller computed `version` inside the same transaction."""
+async def insert_submission(conn: aiosqlite.Connection, **values: Any) -> Submission:
+    """Store a new version and return it as stored (one trip: no read-back); the caller
+    computed `version` inside the same transaction."""
     values["submitted_at"] = ts(values["submitted_at"])
-    return await insert(
+    row = await fetch_one(
         conn,
         """INSERT INTO submissions (request_id, unit_id, version, user_id, submitted_at,
                late_seconds, file_name, stored_name, file_size, mime_type, sha256, file_id,
                file_unique_id, caption, storage)
            VALUES (:request_id, :unit_id, :version, :user_id, :submitted_at, :late_seconds,
                :file_name, :stored_name, :file_size, :mime_type, :sha256, :file_id,
-               :file_unique_id, :caption, :storage)""",
+               :file_unique_id, :caption, :storage)
+           RETURNING """  # noqa: S608 - constant columns
+        + _COLUMNS,
         values,
     )
+    if row is None:
+        raise RuntimeError("insert returned no row")
+    return _row_to_submission(row)
 
 
 async def update_review(

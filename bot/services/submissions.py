@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -282,16 +282,18 @@ async def record_submission(
                 # Another press already submitted this parked document.
                 raise UnknownRequest(request_id=request.id)
             unit = candidate.unit
-            latest = await submissions.get_latest(conn, request.id, unit.id)
+            # The view as it stands gives the latest version, and the new one is added to
+            # it below: no read before or after the insert.
+            view = await load_view(conn, cluster, request)
+            latest = view.latest.get(unit.id)
             if latest is not None and (
                 latest.file_unique_id == document.file_unique_id
                 or (download is not None and latest.sha256 == download.sha256)
             ):
-                view = await load_view(conn, cluster, request)
                 return Recorded(view, unit, latest, duplicate=True)
             version = latest.version + 1 if latest else 1
             name = stored_name(unit.code, version, extension) if download else None
-            submission_id = await submissions.insert_submission(
+            submission = await submissions.insert_submission(
                 conn,
                 request_id=request.id,
                 unit_id=unit.id,
@@ -321,9 +323,7 @@ async def record_submission(
                 final = files_dir / str(cluster.id) / str(request.id) / name
                 final.parent.mkdir(parents=True, exist_ok=True)
                 download.path.replace(final)
-            view = await load_view(conn, cluster, request)
-            submission = view.latest[unit.id]  # the version just inserted is the latest
-            assert submission.id == submission_id
+            view = replace(view, latest={**view.latest, unit.id: submission})
     except BaseException:
         if final is not None:
             final.unlink(missing_ok=True)
