@@ -3,7 +3,8 @@
 For each path, a calibration pass through our bot counts, per update, the Bot API calls
 (by endpoint) and the SQLite write statements and transactions it made. The baseline is a
 bare `Application` with one `TypeHandler` that makes the same calls (same endpoints, same
-text and keyboard shapes, at the same average rate per update) and the same number of
+text and keyboard shapes, a quote of the update's message where ours replies, at the same
+average rate per update) and the same number of
 trivial `INSERT`s in the same number of transactions on an aiosqlite connection with the
 same pragmas, but none of our logic. Both are fed prebuilt `Update` objects through
 `Application.process_update` with an instant fake request object:
