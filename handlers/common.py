@@ -241,9 +241,19 @@ async def send_safe(
         return await context.bot.send_message(exc.new_chat_id, text, reply_markup=reply_markup)
     except Forbidden:
         if chat_id > 0:
-            await membership.mark_blocked(context.deps.db, chat_id, context.deps.clock.now())
+            await mark_blocked(context.deps, chat_id)
         log.info("chat %s cannot be written to (403)", chat_id)
         return None
+
+
+async def mark_blocked(deps: Deps, user_id: int) -> None:
+    """The person blocked the bot (403): no private message is tried until they write again.
+
+    The tracker's memory of them is dropped, so their next private message (any, not only
+    /start) is recorded again, which unblocks them.
+    """
+    deps.known_people.pop(user_id, None)
+    await membership.mark_blocked(deps.db, user_id, deps.clock.now())
 
 
 AnyContext = CallbackContext[Any, Any, Any, Any]

@@ -16,7 +16,7 @@ from bot.services import membership
 from bot.services import reminders as reminder_service
 from bot.services.meetings import MeetingView
 from bot.services.requests import RequestView
-from handlers.common import follow_migration, mention, private_locale
+from handlers.common import follow_migration, mark_blocked, mention, private_locale
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -162,7 +162,7 @@ async def _tell(
         )
     except Forbidden:
         # Blocked: the group message already mentions them, which is the fallback.
-        await membership.mark_blocked(deps.db, person.user_id, deps.clock.now())
+        await mark_blocked(deps, person.user_id)
     except TelegramError as exc:
         # A private copy that fails must never make the group reminder go out again.
         log.warning("private reminder to %s not sent: %s", person.user_id, exc)
@@ -198,7 +198,7 @@ async def _tell_secretariat(context: CallbackContext[Any, Any, Any, Any], due: D
         try:
             await context.bot.send_message(person.user_id, text)
         except Forbidden:
-            await membership.mark_blocked(deps.db, person.user_id, deps.clock.now())
+            await mark_blocked(deps, person.user_id)
         except TelegramError as exc:
             log.warning("overdue notice to %s not sent: %s", person.user_id, exc)
 

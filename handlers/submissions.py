@@ -39,6 +39,7 @@ from handlers.common import (
     edit_quietly,
     guarded,
     is_private,
+    mark_blocked,
     mention,
     press_parts,
     private_locale,
@@ -498,7 +499,7 @@ async def send_files(update: Update, context: BotContext, request_id: int, is_ad
                 user.id, sub.file_id, caption=f"{unit.code} – v{sub.version}"
             )
         except Forbidden:
-            await membership.mark_blocked(deps.db, user.id, deps.clock.now())
+            await mark_blocked(deps, user.id)
             return
         except TelegramError as exc:
             # One unreadable file must not keep the others from the secretariat.

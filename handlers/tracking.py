@@ -27,12 +27,14 @@ async def track(update: Update, context: BotContext) -> None:
     chat = update.effective_chat
     started = chat is not None and chat.type == ChatType.PRIVATE
     info = person_info(user)
-    key = (info, started)
-    # Skip the write when nothing changed since we last saw this person.
-    if deps.known_people.get(user.id) == key:
+    # Skip the write when nothing changed since we last saw this person: the same names,
+    # and the private chat already known as opened (`started` only ever turns on; a
+    # person who blocked the bot is forgotten here, so their next private message counts).
+    known = deps.known_people.get(user.id)
+    if known is not None and known[0] == info and (known[1] or not started):
         return
     await membership.record_person(deps.db, info, started=started, now=deps.clock.now())
-    deps.known_people[user.id] = key
+    deps.known_people[user.id] = (info, started or (known is not None and bool(known[1])))
 
 
 def register(app: BotApp) -> None:

@@ -84,8 +84,10 @@ async def test_person_who_blocked_the_bot_is_remembered(harness: Harness) -> Non
     harness.request.clear()
     await harness.say(ADMIN, "/invite GPV")
     assert harness.request.sent(ADMIN.id) == []
-    # Writing to the bot again unblocks.
-    await harness.say(ADMIN, "/start", chat_id=ADMIN.id)
+    # Writing to the bot again unblocks: any private message, not only /start (the tracker
+    # had this person in memory as "private chat opened" and would have skipped the write).
+    await harness.say(ADMIN, "Xin chào", chat_id=ADMIN.id)
+    assert await harness.scalar("SELECT blocked FROM people WHERE user_id = ?", ADMIN.id) == 0
     await harness.say(ADMIN, "/invite GPV")
     assert "?start=inv_" in harness.request.last_text(ADMIN.id)
 
