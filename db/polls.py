@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from db.util import execute, fetch_all, fetch_one, in_thread, insert, ts
+from db.util import defer, execute, fetch_all, fetch_one, in_thread, insert, ts
 
 if TYPE_CHECKING:
     import sqlite3
@@ -82,39 +82,67 @@ async def insert_roll(
     )
 
 
-async def list_roll(
-    conn: aiosqlite.Connection, poll_id: int
-) -> list[tuple[int, int | None, bool]]:
+_ROLL = """SELECT unit_id, voter_user_id, has_voted FROM poll_roll
+           WHERE poll_id = ? ORDER BY unit_id"""
+_OPEN_BALLOTS = "SELECT unit_id, marks FROM open_ballots WHERE poll_id = ? ORDER BY unit_id"
+
+Roll = list[tuple[int, int | None, bool]]
+
+
+async def list_roll(conn: aiosqlite.Connection, poll_id: int) -> Roll:
     """(unit id, voter user id, has voted) for each unit on the roll."""
-    rows = await fetch_all(
-        conn,
-        """SELECT unit_id, voter_user_id, has_voted FROM poll_roll
-           WHERE poll_id = ? ORDER BY unit_id""",
-        (poll_id,),
-    )
+    rows = await fetch_all(conn, _ROLL, (poll_id,))
     return [(r[0], r[1], bool(r[2])) for r in rows]
+
+
+async def read_for_ballot(
+    conn: aiosqlite.Connection, poll_id: int
+) -> tuple[aiosqlite.Row | None, Roll, dict[int, tuple[int, ...]]]:
+    """A poll's row, its roll and (an open poll's) ballots by unit, in one trip."""
+    return await in_thread(conn, _read_for_ballot, poll_id)
+
+
+def _read_for_ballot(
+    raw: sqlite3.Connection, poll_id: int
+) -> tuple[aiosqlite.Row | None, Roll, dict[int, tuple[int, ...]]]:
+    row = raw.execute(_SELECT + " WHERE id = ?", (poll_id,)).fetchone()
+    if row is None:
+        return None, [], {}
+    roll = [(r[0], r[1], bool(r[2])) for r in raw.execute(_ROLL, (poll_id,)).fetchall()]
+    if row["secret"]:
+        return row, roll, {}  # a secret poll's ballots are in the box, unlinked
+    ballots = raw.execute(_OPEN_BALLOTS, (poll_id,)).fetchall()
+    return row, roll, {r[0]: tuple(json.loads(r[1])) for r in ballots}
+
+
+_MARK_VOTED = (
+    "UPDATE poll_roll SET has_voted = 1 WHERE poll_id = ? AND unit_id = ? AND has_voted = 0"
+)
 
 
 async def mark_voted(conn: aiosqlite.Connection, poll_id: int, unit_id: int) -> bool:
     """Note that a unit has voted; False if it already had."""
-    changed = await execute(
-        conn,
-        "UPDATE poll_roll SET has_voted = 1 WHERE poll_id = ? AND unit_id = ? AND has_voted = 0",
-        (poll_id, unit_id),
-    )
+    changed = await execute(conn, _MARK_VOTED, (poll_id, unit_id))
     return changed == 1
 
 
 async def upsert_open_ballot(
     conn: aiosqlite.Connection, poll_id: int, unit_id: int, marks: tuple[int, ...]
 ) -> None:
-    """Record or replace a unit's open ballot."""
-    await execute(
-        conn,
-        """INSERT INTO open_ballots (poll_id, unit_id, marks) VALUES (?, ?, ?)
-           ON CONFLICT (poll_id, unit_id) DO UPDATE SET marks = excluded.marks""",
-        (poll_id, unit_id, json.dumps(list(marks))),
-    )
+    """Record or replace a unit's open ballot, and mark the unit as having voted.
+
+    Nothing in the transaction reads them back: both go with its COMMIT (one trip).
+    """
+    for sql, params in (
+        (
+            """INSERT INTO open_ballots (poll_id, unit_id, marks) VALUES (?, ?, ?)
+               ON CONFLICT (poll_id, unit_id) DO UPDATE SET marks = excluded.marks""",
+            (poll_id, unit_id, json.dumps(list(marks))),
+        ),
+        (_MARK_VOTED, (poll_id, unit_id)),
+    ):
+        if not defer(conn, sql, params):
+            await execute(conn, sql, params)
 
 
 async def add_secret_ballot(
@@ -169,18 +197,6 @@ async def close_poll(conn: aiosqlite.Connection, poll_id: int, now: datetime) ->
 async def update_poll_message(conn: aiosqlite.Connection, poll_id: int, message_id: int) -> None:
     """Remember the group message that shows the poll."""
     await execute(conn, "UPDATE polls SET message_id = ? WHERE id = ?", (message_id, poll_id))
-
-
-async def list_open_ballots(
-    conn: aiosqlite.Connection, poll_id: int
-) -> list[tuple[int, tuple[int, ...]]]:
-    """(unit id, marks) of every open ballot of a poll."""
-    rows = await fetch_all(
-        conn,
-        "SELECT unit_id, marks FROM open_ballots WHERE poll_id = ? ORDER BY unit_id",
-        (poll_id,),
-    )
-    return [(r[0], tuple(json.loads(r[1]))) for r in rows]
 
 
 async def mark_result_posted(conn: aiosqlite.Connection, poll_id: int) -> None:

@@ -363,13 +363,12 @@ async def cast_ballot(
     Choices never reach a log line.
     """
     async with unit_of_work(db, update_id, now) as conn:
-        row = await polls.get_poll_row(conn, poll_id)
+        row, roll_rows, open_ballots = await polls.read_for_ballot(conn, poll_id)
         if row is None:
             raise UnknownPoll(poll_id=poll_id)
         poll = poll_from_row(row)
         if not poll.is_open or now >= poll.closes_at:
             raise PollClosed(title=poll.title)
-        roll_rows = await polls.list_roll(conn, poll.id)
         entry = next(((u, v) for u, v, _voted in roll_rows if v == user_id), None)
         if entry is None:
             raise NotOnRoll(title=poll.title)
@@ -380,7 +379,7 @@ async def cast_ballot(
         unit_id = entry[0]
         own = next((i for i, u in enumerate(poll.candidate_units) if u == unit_id), None)
         if toggle is not None and not poll.secret:
-            current = dict(await polls.list_open_ballots(conn, poll.id)).get(unit_id, ())
+            current = open_ballots.get(unit_id, ())
             if poll.rules.max_choices == 1:
                 marks = (toggle,)
             elif toggle in current:
@@ -397,7 +396,6 @@ async def cast_ballot(
             await polls.add_secret_ballot(conn, poll.id, ballot.marks)
         else:
             await polls.upsert_open_ballot(conn, poll.id, unit_id, ballot.marks)
-            await polls.mark_voted(conn, poll.id, unit_id)
         cluster = await clusters.get_cluster(conn, poll.cluster_id)
         assert cluster is not None
         # The roll as read above, with this unit now marked as having voted.
