@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.domain import Confirmation
-from db.util import execute, fetch_all, from_ts, ts
+from db.util import defer, execute, fetch_all, from_ts, ts
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -43,16 +43,23 @@ async def upsert_answer(
     comment: str | None,
     user_id: int,
     now: datetime,
-) -> None:
-    """Record (or replace) a unit's answer."""
-    await execute(
-        conn,
-        """INSERT INTO confirmations (request_id, unit_id, status, comment, user_id, answered_at)
+    previous: Confirmation | None,
+) -> Confirmation:
+    """Record (or replace) a unit's answer and return it as stored.
+
+    `previous` is the unit's answer as read in the same transaction. Nothing reads the row
+    back before COMMIT, so the write goes with it (one trip).
+    """
+    sql = """INSERT INTO confirmations (request_id, unit_id, status, comment, user_id, answered_at)
            VALUES (?, ?, ?, ?, ?, ?)
            ON CONFLICT (request_id, unit_id) DO UPDATE SET
                status = excluded.status,
                -- Confirming after a comment keeps the comment on record.
                comment = COALESCE(excluded.comment, confirmations.comment),
-               user_id = excluded.user_id, answered_at = excluded.answered_at""",
-        (request_id, unit_id, status, comment, user_id, ts(now)),
-    )
+               user_id = excluded.user_id, answered_at = excluded.answered_at"""
+    at = ts(now)
+    params = (request_id, unit_id, status, comment, user_id, at)
+    if not defer(conn, sql, params):
+        await execute(conn, sql, params)
+    kept = comment if comment is not None else previous.comment if previous else None
+    return Confirmation(request_id, unit_id, status, kept, user_id, from_ts(at))

@@ -85,14 +85,15 @@ async def answer(
     async with unit_of_work(db, update_id, now) as conn:
         # Checked inside the transaction: nothing can close the request in between.
         cluster, request, unit = await _answerable(conn, chat_id, request_id, user_id)
-        current = (await confirmations.list_answers(conn, request.id)).get(unit.id)
+        answers = await confirmations.list_answers(conn, request.id)
+        current = answers.get(unit.id)
         changed = (
             current is None
             or current.status != status
             or (note is not None and current.comment != note)
         )
         if changed:
-            await confirmations.upsert_answer(
+            answers[unit.id] = await confirmations.upsert_answer(
                 conn,
                 request_id=request.id,
                 unit_id=unit.id,
@@ -100,6 +101,7 @@ async def answer(
                 comment=note,
                 user_id=user_id,
                 now=now,
+                previous=current,
             )
             await audit.insert_audit(
                 conn,
@@ -109,5 +111,6 @@ async def answer(
                 detail=f"#{request.id} {unit.code} {note or ''}".strip(),
                 now=now,
             )
-        view = await load_view(conn, cluster, request)
+        # The answers as read, with this one: the view needs no second read.
+        view = await load_view(conn, cluster, request, answers=answers)
     return Answered(view, unit, changed)

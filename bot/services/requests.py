@@ -76,8 +76,15 @@ class RequestView:
         return ZoneInfo(self.cluster.tz)
 
 
-async def load_view(conn: aiosqlite.Connection, cluster: Cluster, request: Request) -> RequestView:
-    """Gather a request's units, liaisons, latest files and answers."""
+async def load_view(
+    conn: aiosqlite.Connection,
+    cluster: Cluster,
+    request: Request,
+    *,
+    answers: dict[int, Confirmation] | None = None,
+) -> RequestView:
+    """Gather a request's units, liaisons, latest files and answers (`answers`: a
+    confirmation's answers, when the caller has them as they now stand)."""
     all_units = {u.id: u for u in await units.list_units(conn, cluster.id)}
     concerned = tuple(all_units[i] for i in request.unit_ids if i in all_units)
     people: dict[int, list[Person]] = {}
@@ -89,7 +96,9 @@ async def load_view(conn: aiosqlite.Connection, cluster: Cluster, request: Reque
         units=concerned,
         liaisons={u.id: tuple(people.get(u.id, ())) for u in concerned},
         latest=await submissions.list_latest(conn, request.id) if request.kind == "report" else {},
-        answers=await confirmations.list_answers(conn, request.id)
+        answers=(
+            answers if answers is not None else await confirmations.list_answers(conn, request.id)
+        )
         if request.kind == "confirmation"
         else {},
     )
