@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.domain import Meeting, Rsvp
-from db.util import execute, fetch_all, fetch_one, from_ts, insert, ts
+from db.util import defer, execute, fetch_all, fetch_one, from_ts, insert, ts
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -133,11 +133,15 @@ async def upsert_rsvp(
     attendees: str | None,
     user_id: int,
     now: datetime,
-) -> None:
-    """Record or change a unit's answer; attendees are kept unless new ones are given."""
-    await execute(
-        conn,
-        """INSERT INTO rsvps (meeting_id, unit_id, status, attendees, user_id, answered_at)
+    previous: Rsvp | None,
+) -> Rsvp:
+    """Record or change a unit's answer; attendees are kept unless new ones are given (an
+    absence clears them). Returns the answer as stored.
+
+    `previous` is the unit's answer as read in the same transaction. Nothing reads the row
+    back before COMMIT, so the write goes with it (one trip).
+    """
+    sql = """INSERT INTO rsvps (meeting_id, unit_id, status, attendees, user_id, answered_at)
            VALUES (?, ?, ?, COALESCE(?, ''), ?, ?)
            ON CONFLICT (meeting_id, unit_id) DO UPDATE SET
                status = excluded.status,
@@ -145,9 +149,17 @@ async def upsert_rsvp(
                    CASE WHEN excluded.status = 'absent' THEN '' ELSE rsvps.attendees END
                    ELSE excluded.attendees END,
                user_id = excluded.user_id,
-               answered_at = excluded.answered_at""",
-        (meeting_id, unit_id, status, attendees, user_id, ts(now), attendees),
-    )
+               answered_at = excluded.answered_at"""
+    params = (meeting_id, unit_id, status, attendees, user_id, ts(now), attendees)
+    if not defer(conn, sql, params):
+        await execute(conn, sql, params)
+    if attendees is not None:
+        kept = attendees
+    elif previous is None or status == "absent":
+        kept = ""
+    else:
+        kept = previous.attendees
+    return Rsvp(meeting_id, unit_id, status, kept, user_id)
 
 
 async def get_meeting_any(conn: aiosqlite.Connection, meeting_id: int) -> Meeting | None:

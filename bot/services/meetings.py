@@ -62,9 +62,14 @@ class MeetingView:
 
 
 async def load_meeting_view(
-    conn: aiosqlite.Connection, cluster: Cluster, meeting: Meeting
+    conn: aiosqlite.Connection,
+    cluster: Cluster,
+    meeting: Meeting,
+    *,
+    rsvps: dict[int, Rsvp] | None = None,
 ) -> MeetingView:
-    """Gather a meeting's units, liaisons and answers."""
+    """Gather a meeting's units, liaisons and answers (`rsvps`: when the caller has them
+    as they now stand)."""
     all_units = tuple(await units.list_units(conn, cluster.id))
     people: dict[int, list[Person]] = {}
     for liaison in await liaisons.list_liaisons(conn, cluster.id):
@@ -74,7 +79,7 @@ async def load_meeting_view(
         meeting=meeting,
         units=all_units,
         liaisons={u.id: tuple(people.get(u.id, ())) for u in all_units},
-        rsvps=await meetings.list_rsvps(conn, meeting.id),
+        rsvps=rsvps if rsvps is not None else await meetings.list_rsvps(conn, meeting.id),
     )
 
 
@@ -195,14 +200,15 @@ async def answer(
         unit = await units.get_unit(conn, cluster.id, liaison.unit_id)
         assert unit is not None
         status = "attend" if attend else "absent"
-        current = (await meetings.list_rsvps(conn, meeting.id)).get(unit.id)
+        rsvps = await meetings.list_rsvps(conn, meeting.id)
+        current = rsvps.get(unit.id)
         changed = (
             current is None
             or current.status != status
             or (names is not None and current.attendees != names)
         )
         if changed:
-            await meetings.upsert_rsvp(
+            rsvps[unit.id] = await meetings.upsert_rsvp(
                 conn,
                 meeting_id=meeting.id,
                 unit_id=unit.id,
@@ -210,6 +216,7 @@ async def answer(
                 attendees=names,
                 user_id=user_id,
                 now=now,
+                previous=current,
             )
             await audit.insert_audit(
                 conn,
@@ -219,7 +226,8 @@ async def answer(
                 detail=f"#{meeting.id} {unit.code} {names or ''}".strip(),
                 now=now,
             )
-        view = await load_meeting_view(conn, cluster, meeting)
+        # The answers as read, with this one: the view needs no second read.
+        view = await load_meeting_view(conn, cluster, meeting, rsvps=rsvps)
     return view, unit, changed
 
 
