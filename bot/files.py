@@ -28,6 +28,7 @@ __all__ = [
     "safe_display_name",
     "sha256_file",
     "stored_name",
+    "write_and_hash",
 ]
 
 DEFAULT_TYPES: tuple[str, ...] = (
@@ -284,6 +285,13 @@ def format_duration_en(seconds: int) -> str:
         f"{amount} {words[unit]}{'' if amount == 1 else 's'}"
         for amount, unit in _duration_parts(seconds)
     )
+
+
+def write_and_hash(path: Path, content: bytes | bytearray) -> str:
+    """Write a new file (it must not exist) and return the hex SHA-256 of its content."""
+    with path.open("xb") as handle:
+        handle.write(content)
+    return hashlib.sha256(content).hexdigest()
 
 
 def sha256_file(path: Path) -> str:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from bot.domain import Submission
-from db.util import execute, fetch_all, fetch_one, from_ts, ts
+from db.util import execute, fetch_all, fetch_one, from_ts, in_thread, ts
 
 if TYPE_CHECKING:
+    import sqlite3
     from datetime import datetime
+    from pathlib import Path
 
     import aiosqlite
 
@@ -87,24 +89,44 @@ async def list_versions(conn: aiosqlite.Connection, request_id: int) -> list[Sub
     return [_row_to_submission(r) for r in rows]
 
 
-async def insert_submission(conn: aiosqlite.Connection, **values: Any) -> Submission:
-    """Store a new version and return it as stored (one trip: no read-back); the caller
-    computed `version` inside the same transaction."""
+_INSERT = (
+    """INSERT INTO submissions (request_id, unit_id, version, user_id, submitted_at,
+           late_seconds, file_name, stored_name, file_size, mime_type, sha256, file_id,
+           file_unique_id, caption, storage)
+       VALUES (:request_id, :unit_id, :version, :user_id, :submitted_at, :late_seconds,
+           :file_name, :stored_name, :file_size, :mime_type, :sha256, :file_id,
+           :file_unique_id, :caption, :storage)
+       RETURNING """  # noqa: S608 - constant columns
+    + _COLUMNS
+)
+
+
+async def insert_submission(
+    conn: aiosqlite.Connection, *, move: tuple[Path, Path] | None = None, **values: Any
+) -> Submission:
+    """Store a new version and return it as stored; the caller computed `version` inside
+    the same transaction.
+
+    `move` (downloaded file, its final name): the file is moved there in the same trip to
+    the database thread, once the row is in (a failed move fails the insert). Renaming
+    costs more than the insert on some disks; the event loop does not wait for it.
+    """
     values["submitted_at"] = ts(values["submitted_at"])
-    row = await fetch_one(
-        conn,
-        """INSERT INTO submissions (request_id, unit_id, version, user_id, submitted_at,
-               late_seconds, file_name, stored_name, file_size, mime_type, sha256, file_id,
-               file_unique_id, caption, storage)
-           VALUES (:request_id, :unit_id, :version, :user_id, :submitted_at, :late_seconds,
-               :file_name, :stored_name, :file_size, :mime_type, :sha256, :file_id,
-               :file_unique_id, :caption, :storage)
-           RETURNING """  # noqa: S608 - constant columns
-        + _COLUMNS,
-        values,
-    )
-    if row is None:
-        raise RuntimeError("insert returned no row")
+    return await in_thread(conn, _insert_and_move, values, move)
+
+
+def _insert_and_move(
+    raw: sqlite3.Connection, values: dict[str, Any], move: tuple[Path, Path] | None
+) -> Submission:
+    cursor = raw.execute(_INSERT, values)
+    try:
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
+    if move is not None:
+        source, final = move
+        final.parent.mkdir(parents=True, exist_ok=True)
+        source.replace(final)
     return _row_to_submission(row)
 
 

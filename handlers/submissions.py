@@ -26,6 +26,7 @@ from bot.files import (
     format_size_en,
     format_size_vi,
     sha256_file,
+    write_and_hash,
 )
 from bot.i18n import format_when, translator
 from bot.services import clusters as cluster_service
@@ -248,9 +249,6 @@ async def cb_submit(update: Update, context: BotContext) -> None:
     await edit_quietly(update, html.escape(candidate.request.title))
 
 
-HASH_INLINE_BYTES = 256 * 1024
-
-
 async def _download(context: BotContext, document: Document) -> tuple[Download | None, str]:
     """Fetch the file when the Bot API allows it; say how it is kept."""
     deps = context.deps
@@ -263,7 +261,15 @@ async def _download(context: BotContext, document: Document) -> tuple[Download |
     try:
         telegram_file = await context.bot.get_file(document.file_id)
         # Never log telegram_file.file_path: it is a URL that contains the token.
-        await telegram_file.download_to_drive(path)
+        if deps.settings.local_api:
+            # A local Bot API server hands over a path: copied, never held in memory.
+            await telegram_file.download_to_drive(path)
+            digest = await asyncio.to_thread(sha256_file, path)
+        else:
+            # From Telegram's servers PTB holds the whole file (≤ 20 MB) in memory anyway;
+            # writing and hashing it is one trip to a worker thread, off the event loop.
+            content = await telegram_file.download_as_bytearray()
+            digest = await asyncio.to_thread(write_and_hash, path, content)
     except TelegramError as exc:
         path.unlink(missing_ok=True)
         too_big = "too big" in str(exc).lower()
@@ -273,14 +279,7 @@ async def _download(context: BotContext, document: Document) -> tuple[Download |
         path.unlink(missing_ok=True)
         log.exception("could not write a downloaded submission")
         return None, "failed"
-    size = path.stat().st_size
-    # Hashing up to 20 MB (or more with a local API) must not stall other handlers; a small
-    # file hashes faster (< 1 ms) than a trip to a worker thread and back.
-    if size <= HASH_INLINE_BYTES:
-        digest = sha256_file(path)
-    else:
-        digest = await asyncio.to_thread(sha256_file, path)
-    return Download(path=path, sha256=digest, size=size), "stored"
+    return Download(path=path, sha256=digest, size=path.stat().st_size), "stored"
 
 
 async def submit(

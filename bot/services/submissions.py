@@ -293,8 +293,13 @@ async def record_submission(
                 return Recorded(view, unit, latest, duplicate=True)
             version = latest.version + 1 if latest else 1
             name = stored_name(unit.code, version, extension) if download else None
+            move = None
+            if download is not None and name is not None:
+                final = files_dir / str(cluster.id) / str(request.id) / name
+                move = (download.path, final)
             submission = await submissions.insert_submission(
                 conn,
+                move=move,
                 request_id=request.id,
                 unit_id=unit.id,
                 version=version,
@@ -319,10 +324,6 @@ async def record_submission(
                 detail=f"#{request.id} {unit.code} v{version} {storage}",
                 now=now,
             )
-            if download is not None and name is not None:
-                final = files_dir / str(cluster.id) / str(request.id) / name
-                final.parent.mkdir(parents=True, exist_ok=True)
-                download.path.replace(final)
             view = replace(view, latest={**view.latest, unit.id: submission})
     except BaseException:
         if final is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -530,18 +531,23 @@ async def test_request_whose_message_failed_is_posted_later(harness: Harness) ->
     assert await versions(harness) == [("PVEP", 1, "stored", 0)]
 
 
-async def test_small_and_large_files_are_hashed_alike(harness: Harness) -> None:
-    # Small files are hashed on the spot, large ones in a worker thread: same digest.
-
-    from handlers.submissions import HASH_INLINE_BYTES
-
+async def test_files_from_telegram_and_from_a_local_server_are_stored_alike(
+    harness: Harness,
+) -> None:
+    # From Telegram's servers a file is written and hashed from memory; from a local Bot
+    # API server it is copied to disk and hashed from there: the same bytes, the same digest.
     await seed_with_liaisons(harness)
     await open_request(harness)
-    large = PDF + bytes(range(256)) * (HASH_INLINE_BYTES // 256 + 7)
+    large = PDF + bytes(range(256)) * 4096
     await harness.send_file(DUC_PVEP, "PVEP.pdf", PDF)
+    harness.deps.settings = replace(harness.deps.settings, base_url="http://127.0.0.1:8081/bot")
+    assert harness.deps.settings.local_api
     await harness.send_file(TUAN_RVP, "RVP.pdf", large)
     rows = await harness.rows("SELECT file_size, sha256 FROM submissions ORDER BY id")
     assert rows == [
         (len(PDF), hashlib.sha256(PDF).hexdigest()),
         (len(large), hashlib.sha256(large).hexdigest()),
     ]
+    stored = sorted(harness.deps.settings.files_dir.glob("*/*/*.pdf"))
+    assert sorted(p.read_bytes() for p in stored) == sorted([PDF, large])
+    assert list((harness.deps.settings.files_dir / "tmp").glob("*")) == []
