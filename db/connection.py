@@ -16,6 +16,7 @@ from db.util import (
     begin_write_commit,
     in_thread,
     start_deferring,
+    take_checkpoint,
     take_deferred,
     write_and_commit,
     write_only,
@@ -160,13 +161,17 @@ class Database:
             except BaseException:
                 cache.forget_snapshots(self._conn)
                 take_deferred(self._conn)
+                take_checkpoint(self._conn)
                 # What the block read of the roster may have been its own undone writes.
                 cache.invalidate(self._conn)
                 await self._conn.execute("ROLLBACK")
                 raise
             cache.forget_snapshots(self._conn)
+            checkpoint = take_checkpoint(self._conn)
             try:
-                await in_thread(self._conn, write_and_commit, take_deferred(self._conn))
+                emptied = await in_thread(
+                    self._conn, write_and_commit, take_deferred(self._conn), checkpoint
+                )
             except BaseException:
                 # A failed COMMIT (disk full, I/O error) leaves the transaction open;
                 # roll it back so the next unit of work can BEGIN.
@@ -174,3 +179,5 @@ class Database:
                 if self._conn.in_transaction:
                     await self._conn.execute("ROLLBACK")
                 raise
+        if not emptied:
+            await self.checkpoint()  # busy (a backup reading): wait and try again

@@ -5,7 +5,16 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from db.util import defer, execute, fetch_all, fetch_one, in_thread, insert, ts
+from db.util import (
+    checkpoint_after_commit,
+    defer,
+    execute,
+    fetch_all,
+    fetch_one,
+    in_thread,
+    insert,
+    ts,
+)
 
 if TYPE_CHECKING:
     import sqlite3
@@ -120,12 +129,6 @@ _MARK_VOTED = (
 )
 
 
-async def mark_voted(conn: aiosqlite.Connection, poll_id: int, unit_id: int) -> bool:
-    """Note that a unit has voted; False if it already had."""
-    changed = await execute(conn, _MARK_VOTED, (poll_id, unit_id))
-    return changed == 1
-
-
 async def upsert_open_ballot(
     conn: aiosqlite.Connection, poll_id: int, unit_id: int, marks: tuple[int, ...]
 ) -> None:
@@ -145,15 +148,32 @@ async def upsert_open_ballot(
             await execute(conn, sql, params)
 
 
-async def add_secret_ballot(
-    conn: aiosqlite.Connection, poll_id: int, marks: tuple[int, ...]
-) -> None:
-    """Drop a ballot into the poll's box: the box is rewritten whole, sorted by content.
+async def cast_secret_ballot(
+    conn: aiosqlite.Connection, poll_id: int, unit_id: int, marks: tuple[int, ...]
+) -> bool:
+    """Mark the unit as having voted and drop its ballot into the box, in one trip; False
+    (nothing written) when it had voted already.
 
-    One row per ballot would keep the cast order in the page layout; a sorted box keeps
-    only what was chosen, never by whom or in which order.
+    The box is rewritten whole, sorted by content: one row per ballot would keep the cast
+    order in the page layout; a sorted box keeps only what was chosen, never by whom or in
+    which order. The transaction empties the write-ahead log with its COMMIT, which would
+    otherwise keep the order of commits.
     """
-    await in_thread(conn, _drop_ballot, poll_id, list(marks))
+    if not await in_thread(conn, _cast_secret, poll_id, unit_id, list(marks)):
+        return False
+    checkpoint_after_commit(conn)
+    return True
+
+
+def _cast_secret(raw: sqlite3.Connection, poll_id: int, unit_id: int, marks: list[int]) -> bool:
+    cursor = raw.execute(_MARK_VOTED, (poll_id, unit_id))
+    try:
+        if cursor.rowcount != 1:
+            return False
+    finally:
+        cursor.close()
+    _drop_ballot(raw, poll_id, marks)
+    return True
 
 
 def _drop_ballot(raw: sqlite3.Connection, poll_id: int, marks: list[int]) -> None:

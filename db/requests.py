@@ -8,6 +8,7 @@ from bot.domain import Request
 from db.util import execute, fetch_all, fetch_one, from_ts, insert, ts
 
 if TYPE_CHECKING:
+    import sqlite3
     from collections.abc import Iterable
     from datetime import datetime
 
@@ -56,6 +57,16 @@ async def get_request(
         _SELECT + """ WHERE cluster_id = ? AND id = ?""",
         (cluster_id, request_id),
     )
+    return _row_to_request(row) if row else None
+
+
+def get_request_here(raw: sqlite3.Connection, cluster_id: int, request_id: int) -> Request | None:
+    """`get_request` for a function already on the database thread (one-trip reads)."""
+    cursor = raw.execute(_SELECT + " WHERE cluster_id = ? AND id = ?", (cluster_id, request_id))
+    try:
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
     return _row_to_request(row) if row else None
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bot.domain import Submission
+from bot.domain import Request, Submission
+from db.requests import get_request_here
 from db.util import execute, fetch_all, fetch_one, from_ts, in_thread, ts
 
 if TYPE_CHECKING:
@@ -65,17 +66,35 @@ async def get_latest(
     return _row_to_submission(row) if row else None
 
 
+_LATEST = (
+    "SELECT " + _COLUMNS + " FROM submissions s "  # noqa: S608 - constant columns
+    """WHERE request_id = ? AND version = (
+           SELECT MAX(version) FROM submissions
+           WHERE request_id = s.request_id AND unit_id = s.unit_id)"""
+)
+
+
 async def list_latest(conn: aiosqlite.Connection, request_id: int) -> dict[int, Submission]:
     """Return each unit's latest version for a request, by unit id."""
-    rows = await fetch_all(
-        conn,
-        "SELECT " + _COLUMNS + " FROM submissions s "  # noqa: S608 - constant columns
-        """WHERE request_id = ? AND version = (
-               SELECT MAX(version) FROM submissions
-               WHERE request_id = s.request_id AND unit_id = s.unit_id)""",
-        (request_id,),
-    )
+    rows = await fetch_all(conn, _LATEST, (request_id,))
     return {r["unit_id"]: _row_to_submission(r) for r in rows}
+
+
+async def read_request_and_latest(
+    conn: aiosqlite.Connection, cluster_id: int, request_id: int
+) -> tuple[Request | None, dict[int, Submission]]:
+    """A request of this cluster and each unit's latest version of it, in one trip."""
+    return await in_thread(conn, _request_and_latest, cluster_id, request_id)
+
+
+def _request_and_latest(
+    raw: sqlite3.Connection, cluster_id: int, request_id: int
+) -> tuple[Request | None, dict[int, Submission]]:
+    request = get_request_here(raw, cluster_id, request_id)
+    if request is None:
+        return None, {}
+    rows = raw.execute(_LATEST, (request_id,)).fetchall()
+    return request, {r["unit_id"]: _row_to_submission(r) for r in rows}
 
 
 async def list_versions(conn: aiosqlite.Connection, request_id: int) -> list[Submission]:

@@ -101,11 +101,40 @@ def take_deferred(conn: aiosqlite.Connection) -> list[tuple[str, Any]]:
     return _deferred.pop(conn, [])
 
 
-def write_and_commit(raw: sqlite3.Connection, writes: list[tuple[str, Any]]) -> None:
-    """Run the kept writes, then COMMIT (in one trip)."""
+# Connections whose current transaction must empty the write-ahead log right after its
+# COMMIT (a secret ballot: the log keeps transactions in commit order).
+_checkpoint_after: WeakKeyDictionary[aiosqlite.Connection, bool] = WeakKeyDictionary()
+
+
+def checkpoint_after_commit(conn: aiosqlite.Connection) -> None:
+    """Empty the write-ahead log in the same trip as this transaction's COMMIT."""
+    _checkpoint_after[conn] = True
+
+
+def take_checkpoint(conn: aiosqlite.Connection) -> bool:
+    """Whether the transaction asked for a checkpoint (and stop asking)."""
+    return _checkpoint_after.pop(conn, False)
+
+
+def write_and_commit(
+    raw: sqlite3.Connection, writes: list[tuple[str, Any]], checkpoint: bool = False
+) -> bool:
+    """Run the kept writes, COMMIT, and (asked) checkpoint, in one trip.
+
+    False when the checkpoint was asked and could not finish (busy): try again later.
+    """
     for sql, params in writes:
         raw.execute(sql, params).close()
     raw.execute("COMMIT")
+    if not checkpoint:
+        return True
+    cursor = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    try:
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
+    # (busy, log frames, checkpointed): done when not busy.
+    return row is None or row[0] == 0
 
 
 def begin_write_commit(raw: sqlite3.Connection, writes: list[tuple[str, Any]]) -> None:

@@ -391,9 +391,8 @@ async def cast_ballot(
         except BallotError as exc:
             raise BallotRefused(reason=exc.code) from exc
         if poll.secret:
-            if not await polls.mark_voted(conn, poll.id, unit_id):
+            if not await polls.cast_secret_ballot(conn, poll.id, unit_id, ballot.marks):
                 raise AlreadyVoted(title=poll.title)
-            await polls.add_secret_ballot(conn, poll.id, ballot.marks)
         else:
             await polls.upsert_open_ballot(conn, poll.id, unit_id, ballot.marks)
         cluster = await clusters.get_cluster(conn, poll.cluster_id)
@@ -401,8 +400,6 @@ async def cast_ballot(
         # The roll as read above, with this unit now marked as having voted.
         voted_now = [(u, v, voted or u == unit_id) for u, v, voted in roll_rows]
         view = await load_poll_view(conn, cluster, poll, voted_now)
-    if poll.secret:
-        await db.checkpoint()
     unit = next(e.unit for e in view.roll if e.unit.id == unit_id)
     return Cast(view, unit, ballot.marks)
 

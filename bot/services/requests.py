@@ -82,9 +82,10 @@ async def load_view(
     request: Request,
     *,
     answers: dict[int, Confirmation] | None = None,
+    latest: dict[int, Submission] | None = None,
 ) -> RequestView:
-    """Gather a request's units, liaisons, latest files and answers (`answers`: a
-    confirmation's answers, when the caller has them as they now stand)."""
+    """Gather a request's units, liaisons, latest files and answers (`answers`, `latest`:
+    when the caller has them as they now stand)."""
     all_units = {u.id: u for u in await units.list_units(conn, cluster.id)}
     concerned = tuple(all_units[i] for i in request.unit_ids if i in all_units)
     people: dict[int, list[Person]] = {}
@@ -95,7 +96,9 @@ async def load_view(
         request=request,
         units=concerned,
         liaisons={u.id: tuple(people.get(u.id, ())) for u in concerned},
-        latest=await submissions.list_latest(conn, request.id) if request.kind == "report" else {},
+        latest=(latest if latest is not None else await submissions.list_latest(conn, request.id))
+        if request.kind == "report"
+        else {},
         answers=(
             answers if answers is not None else await confirmations.list_answers(conn, request.id)
         )

@@ -268,7 +268,9 @@ async def record_submission(
     try:
         async with unit_of_work(db, update_id, now) as conn:
             cluster = candidate.cluster
-            request = await requests.get_request(conn, cluster.id, candidate.request.id)
+            request, latest_by_unit = await submissions.read_request_and_latest(
+                conn, cluster.id, candidate.request.id
+            )
             if request is None:
                 raise UnknownRequest(request_id=candidate.request.id)
             if not request.is_open:
@@ -284,7 +286,7 @@ async def record_submission(
             unit = candidate.unit
             # The view as it stands gives the latest version, and the new one is added to
             # it below: no read before or after the insert.
-            view = await load_view(conn, cluster, request)
+            view = await load_view(conn, cluster, request, latest=latest_by_unit)
             latest = view.latest.get(unit.id)
             if latest is not None and (
                 latest.file_unique_id == document.file_unique_id

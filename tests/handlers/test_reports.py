@@ -241,11 +241,11 @@ async def test_crash_between_download_and_commit_records_nothing(
     await seed_with_liaisons(harness)
     await open_request(harness)
 
-    async def crash(*args: object, **kwargs: object) -> int:
+    def crash(*args: object, **kwargs: object) -> bool:
         raise OSError("disk gone")
 
-    # Fails after the file was moved to its final name, before COMMIT.
-    monkeypatch.setattr("db.submissions.list_latest", crash)
+    # Fails at COMMIT, after the file was moved to its final name.
+    monkeypatch.setattr("db.connection.write_and_commit", crash)
     await harness.send_file(DUC_PVEP, "PVEP.pdf", PDF)
     assert await harness.scalar("SELECT COUNT(*) FROM submissions") == 0
     folder = harness.settings.files_dir / "1" / "1"
