@@ -85,6 +85,7 @@ def main() -> None:
         "status_runs": 10 if quick else 30,
     }
     began = time.perf_counter()
+    load_before = os.getloadavg()
     _log(f"bench: {'quick' if quick else 'full'} run, sizes {sizes}")
 
     _log("1/3 hot paths vs bare PTB")
@@ -143,6 +144,7 @@ def main() -> None:
         broadcast=broadcast,
         targets=targets,
         elapsed=time.perf_counter() - began,
+        load_before=load_before,
     )
     _log(f"wrote {args.output} in {time.perf_counter() - began:.0f} s")
     print(f"bench: {met}/{len(targets)} targets met")

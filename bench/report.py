@@ -55,8 +55,9 @@ def write_report(
     broadcast: dict[str, Any],
     targets: list[Target],
     elapsed: float,
+    load_before: tuple[float, float, float] = (0.0, 0.0, 0.0),
 ) -> None:
-    """Write the whole report."""
+    """Write the whole report (`load_before`: the load averages when the run began)."""
     m = machine()
     met = sum(1 for t in targets if t.met)
     out: list[str] = []
@@ -75,9 +76,11 @@ def write_report(
         f"aiosqlite {_version('aiosqlite')}, APScheduler {_version('APScheduler')}, "
         f"aiolimiter {_version('aiolimiter')}, SQLite {_sqlite_version()}\n"
         f"- Sizes: {sizes}\n"
-        "- **Noise:** other processes (test suites) were running on this machine during the run; "
-        "absolute numbers are noisy. Ratios come from interleaved runs of ours and the baseline "
-        "(alternating which goes first), which cancels most of the drift.\n"
+        f"- Load average when the run began (1, 5, 15 min): "
+        f"{', '.join(f'{x:.2f}' for x in load_before)}. A virtual machine: absolute numbers "
+        "move between runs (the baseline's own throughput up to 2×). Ratios come from "
+        "interleaved runs of ours and the baseline (alternating which goes first), which "
+        "cancels most of the drift.\n"
     )
     add(f"\n**{met}/{len(targets)} targets met.**\n")
     add("\n## Targets\n")
