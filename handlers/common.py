@@ -206,6 +206,8 @@ def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str
 
     A single line longer than the limit is cut where it must be.
     """
+    if len(text) <= limit:
+        return [text]  # what the loop below would give, without rebuilding it line by line
     parts: list[str] = []
     current: str | None = None
     for line in text.split("\n"):
