@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.domain import Confirmation
-from db.util import defer, execute, fetch_all, from_ts, ts
+from db.util import Query, defer, execute, fetch_all, from_ts, ts
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from datetime import datetime
 
     import aiosqlite
@@ -15,12 +16,20 @@ if TYPE_CHECKING:
 
 async def list_answers(conn: aiosqlite.Connection, request_id: int) -> dict[int, Confirmation]:
     """Return each unit's answer to a confirmation request, by unit id."""
-    rows = await fetch_all(
-        conn,
+    return answers_from_rows(await fetch_all(conn, *answers_query(request_id)))
+
+
+def answers_query(request_id: int) -> Query:
+    """`list_answers` as a query, for `db.util.fetch_batch` (rows: `answers_from_rows`)."""
+    return (
         """SELECT request_id, unit_id, status, comment, user_id, answered_at
            FROM confirmations WHERE request_id = ?""",
         (request_id,),
     )
+
+
+def answers_from_rows(rows: Iterable[aiosqlite.Row]) -> dict[int, Confirmation]:
+    """Each unit's answer, by unit id, from `answers_query` rows."""
     return {
         r["unit_id"]: Confirmation(
             request_id=r["request_id"],

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.domain import Meeting, Rsvp
-from db.util import defer, execute, fetch_all, fetch_one, from_ts, insert, ts
+from db.util import Query, defer, execute, fetch_all, fetch_one, from_ts, insert, ts
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from datetime import datetime
 
     import aiosqlite
@@ -110,12 +111,20 @@ async def update_meeting(
 
 async def list_rsvps(conn: aiosqlite.Connection, meeting_id: int) -> dict[int, Rsvp]:
     """Return each unit's answer, by unit id."""
-    rows = await fetch_all(
-        conn,
+    return rsvps_from_rows(await fetch_all(conn, *rsvps_query(meeting_id)))
+
+
+def rsvps_query(meeting_id: int) -> Query:
+    """`list_rsvps` as a query, for `db.util.fetch_batch` (rows: `rsvps_from_rows`)."""
+    return (
         """SELECT meeting_id, unit_id, status, attendees, user_id
            FROM rsvps WHERE meeting_id = ?""",
         (meeting_id,),
     )
+
+
+def rsvps_from_rows(rows: Iterable[aiosqlite.Row]) -> dict[int, Rsvp]:
+    """Each unit's answer, by unit id, from `rsvps_query` rows."""
     return {
         r["unit_id"]: Rsvp(
             r["meeting_id"], r["unit_id"], r["status"], r["attendees"], r["user_id"]

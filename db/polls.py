@@ -6,6 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from db.util import (
+    Query,
     checkpoint_after_commit,
     defer,
     execute,
@@ -18,6 +19,7 @@ from db.util import (
 
 if TYPE_CHECKING:
     import sqlite3
+    from collections.abc import Iterable
     from datetime import datetime
 
     import aiosqlite
@@ -100,7 +102,16 @@ Roll = list[tuple[int, int | None, bool]]
 
 async def list_roll(conn: aiosqlite.Connection, poll_id: int) -> Roll:
     """(unit id, voter user id, has voted) for each unit on the roll."""
-    rows = await fetch_all(conn, _ROLL, (poll_id,))
+    return roll_from_rows(await fetch_all(conn, *roll_query(poll_id)))
+
+
+def roll_query(poll_id: int) -> Query:
+    """`list_roll` as a query, for `db.util.fetch_batch` (rows: `roll_from_rows`)."""
+    return _ROLL, (poll_id,)
+
+
+def roll_from_rows(rows: Iterable[aiosqlite.Row]) -> Roll:
+    """The roll from `roll_query` rows."""
     return [(r[0], r[1], bool(r[2])) for r in rows]
 
 

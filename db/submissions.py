@@ -6,10 +6,11 @@ from typing import TYPE_CHECKING, Any
 
 from bot.domain import Request, Submission
 from db.requests import get_request_here
-from db.util import execute, fetch_all, fetch_one, from_ts, in_thread, ts
+from db.util import Query, execute, fetch_all, fetch_one, from_ts, in_thread, ts
 
 if TYPE_CHECKING:
     import sqlite3
+    from collections.abc import Iterable
     from datetime import datetime
     from pathlib import Path
 
@@ -76,7 +77,16 @@ _LATEST = (
 
 async def list_latest(conn: aiosqlite.Connection, request_id: int) -> dict[int, Submission]:
     """Return each unit's latest version for a request, by unit id."""
-    rows = await fetch_all(conn, _LATEST, (request_id,))
+    return latest_from_rows(await fetch_all(conn, *latest_query(request_id)))
+
+
+def latest_query(request_id: int) -> Query:
+    """`list_latest` as a query, for `db.util.fetch_batch` (rows: `latest_from_rows`)."""
+    return _LATEST, (request_id,)
+
+
+def latest_from_rows(rows: Iterable[aiosqlite.Row]) -> dict[int, Submission]:
+    """Each unit's latest version, by unit id, from `latest_query` rows."""
     return {r["unit_id"]: _row_to_submission(r) for r in rows}
 
 

@@ -8,7 +8,7 @@ from weakref import WeakKeyDictionary
 
 if TYPE_CHECKING:
     import sqlite3
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Sequence
 
     import aiosqlite
 
@@ -44,6 +44,28 @@ async def fetch_all(
 ) -> list[aiosqlite.Row]:
     """Run a query and return all rows (in one trip to aiosqlite's thread)."""
     return list(await conn.execute_fetchall(sql, params))
+
+
+Query = tuple[str, tuple[Any, ...]]
+
+
+async def fetch_batch(
+    conn: aiosqlite.Connection, queries: Sequence[Query]
+) -> list[list[aiosqlite.Row]]:
+    """Several queries' rows in one trip to aiosqlite's thread (each trip costs more than
+    a short query: a view of many items would otherwise pay one per item)."""
+    return await in_thread(conn, _fetch_batch, list(queries))
+
+
+def _fetch_batch(raw: sqlite3.Connection, queries: list[Query]) -> list[list[aiosqlite.Row]]:
+    results = []
+    for sql, params in queries:
+        cursor = raw.execute(sql, params)
+        try:
+            results.append(cursor.fetchall())
+        finally:
+            cursor.close()
+    return results
 
 
 def _lastrowid(raw: sqlite3.Connection, sql: str, params: Any) -> int | None:

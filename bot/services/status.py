@@ -16,7 +16,19 @@ from bot.services.common import fold_text
 from bot.services.meetings import MeetingView, load_meeting_view
 from bot.services.polls import PollView, load_poll_view, poll_from_row
 from bot.services.requests import RequestView, load_view
-from db import boards, cache, clusters, meetings, polls, reminders, requests, submissions, units
+from db import (
+    boards,
+    cache,
+    clusters,
+    confirmations,
+    meetings,
+    polls,
+    reminders,
+    requests,
+    submissions,
+    units,
+)
+from db.util import fetch_batch
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -193,16 +205,41 @@ async def _items(
     conn: aiosqlite.Connection, cluster: Cluster, *, finished: bool = False
 ) -> list[View]:
     """The cluster's open items (and finished ones too, when asked), in a stable order."""
-    items: list[View] = []
     statuses = _REQUEST_STATUSES if finished else ("open",)
-    for request in await requests.list_requests(conn, cluster.id, statuses=statuses):
-        items.append(await load_view(conn, cluster, request))
+    request_list = await requests.list_requests(conn, cluster.id, statuses=statuses)
     meeting_statuses = _MEETING_STATUSES if finished else ("scheduled",)
-    for meeting in await meetings.list_meetings(conn, cluster.id, meeting_statuses):
-        items.append(await load_meeting_view(conn, cluster, meeting))
+    meeting_list = await meetings.list_meetings(conn, cluster.id, meeting_statuses)
     poll_statuses = _POLL_STATUSES if finished else ("open",)
-    for row in await polls.list_cluster_poll_rows(conn, cluster.id, poll_statuses):
-        items.append(await load_poll_view(conn, cluster, poll_from_row(row)))
+    poll_list = [
+        poll_from_row(row)
+        for row in await polls.list_cluster_poll_rows(conn, cluster.id, poll_statuses)
+    ]
+    # Every item's answers in one trip, not one per item.
+    queries = [
+        submissions.latest_query(r.id) if r.kind == "report" else confirmations.answers_query(r.id)
+        for r in request_list
+    ]
+    queries += [meetings.rsvps_query(m.id) for m in meeting_list]
+    queries += [polls.roll_query(p.id) for p in poll_list]
+    rows = iter(await fetch_batch(conn, queries)) if queries else iter(())
+    items: list[View] = []
+    for request in request_list:
+        found = next(rows)
+        if request.kind == "report":
+            view = await load_view(
+                conn, cluster, request, latest=submissions.latest_from_rows(found)
+            )
+        else:
+            view = await load_view(
+                conn, cluster, request, answers=confirmations.answers_from_rows(found)
+            )
+        items.append(view)
+    for meeting in meeting_list:
+        rsvps = meetings.rsvps_from_rows(next(rows))
+        items.append(await load_meeting_view(conn, cluster, meeting, rsvps=rsvps))
+    for poll in poll_list:
+        roll = polls.roll_from_rows(next(rows))
+        items.append(await load_poll_view(conn, cluster, poll, roll))
     return items
 
 
