@@ -70,7 +70,12 @@ def main() -> None:
     """Run every section and write RESULTS.md."""
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--quick", action="store_true", help="small smoke run (< 60 s)")
-    parser.add_argument("--runs", type=int, default=3, help="interleaved runs (≥ 3)")
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=5,
+        help="interleaved runs (≥ 3; medians are steadier with more)",
+    )
     parser.add_argument("--output", type=Path, default=HERE / "RESULTS.md")
     args = parser.parse_args()
     logging.basicConfig(level=logging.CRITICAL)  # the bot's own warnings are not results
