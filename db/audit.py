@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from db.util import defer, execute, ts
+from db.util import execute_at_commit, ts
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -27,5 +27,4 @@ async def insert_audit(
 ) -> None:
     """Append one entry to the journal (written with the transaction's COMMIT)."""
     params = (cluster_id, user_id, action, detail, ts(now))
-    if not defer(conn, _INSERT, params):
-        await execute(conn, _INSERT, params)
+    await execute_at_commit(conn, _INSERT, params)

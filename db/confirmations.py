@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.domain import Confirmation
-from db.util import Query, defer, execute, fetch_all, from_ts, ts
+from db.util import Query, execute_at_commit, fetch_all, from_ts, ts
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -68,7 +68,6 @@ async def upsert_answer(
                user_id = excluded.user_id, answered_at = excluded.answered_at"""
     at = ts(now)
     params = (request_id, unit_id, status, comment, user_id, at)
-    if not defer(conn, sql, params):
-        await execute(conn, sql, params)
+    await execute_at_commit(conn, sql, params)
     kept = comment if comment is not None else previous.comment if previous else None
     return Confirmation(request_id, unit_id, status, kept, user_id, from_ts(at))

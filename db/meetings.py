@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.domain import Meeting, Rsvp
-from db.util import Query, defer, execute, fetch_all, fetch_one, from_ts, insert, ts
+from db.util import Query, execute, execute_at_commit, fetch_all, fetch_one, from_ts, insert, ts
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -160,8 +160,7 @@ async def upsert_rsvp(
                user_id = excluded.user_id,
                answered_at = excluded.answered_at"""
     params = (meeting_id, unit_id, status, attendees, user_id, ts(now), attendees)
-    if not defer(conn, sql, params):
-        await execute(conn, sql, params)
+    await execute_at_commit(conn, sql, params)
     if attendees is not None:
         kept = attendees
     elif previous is None or status == "absent":

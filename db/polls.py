@@ -8,12 +8,15 @@ from typing import TYPE_CHECKING, Any
 from db.util import (
     Query,
     checkpoint_after_commit,
-    defer,
     execute,
+    execute_at_commit,
     fetch_all,
     fetch_one,
     in_thread,
     insert,
+    row_here,
+    rowcount_here,
+    rows_here,
     ts,
 )
 
@@ -125,13 +128,13 @@ async def read_for_ballot(
 def _read_for_ballot(
     raw: sqlite3.Connection, poll_id: int
 ) -> tuple[aiosqlite.Row | None, Roll, dict[int, tuple[int, ...]]]:
-    row = raw.execute(_SELECT + " WHERE id = ?", (poll_id,)).fetchone()
+    row = row_here(raw, _SELECT + " WHERE id = ?", (poll_id,))
     if row is None:
         return None, [], {}
-    roll = [(r[0], r[1], bool(r[2])) for r in raw.execute(_ROLL, (poll_id,)).fetchall()]
+    roll = roll_from_rows(rows_here(raw, *roll_query(poll_id)))
     if row["secret"]:
         return row, roll, {}  # a secret poll's ballots are in the box, unlinked
-    ballots = raw.execute(_OPEN_BALLOTS, (poll_id,)).fetchall()
+    ballots = rows_here(raw, _OPEN_BALLOTS, (poll_id,))
     return row, roll, {r[0]: tuple(json.loads(r[1])) for r in ballots}
 
 
@@ -155,8 +158,7 @@ async def upsert_open_ballot(
         ),
         (_MARK_VOTED, (poll_id, unit_id)),
     ):
-        if not defer(conn, sql, params):
-            await execute(conn, sql, params)
+        await execute_at_commit(conn, sql, params)
 
 
 async def cast_secret_ballot(
@@ -177,19 +179,15 @@ async def cast_secret_ballot(
 
 
 def _cast_secret(raw: sqlite3.Connection, poll_id: int, unit_id: int, marks: list[int]) -> bool:
-    cursor = raw.execute(_MARK_VOTED, (poll_id, unit_id))
-    try:
-        if cursor.rowcount != 1:
-            return False
-    finally:
-        cursor.close()
+    if rowcount_here(raw, _MARK_VOTED, (poll_id, unit_id)) != 1:
+        return False
     _drop_ballot(raw, poll_id, marks)
     return True
 
 
 def _drop_ballot(raw: sqlite3.Connection, poll_id: int, marks: list[int]) -> None:
     """Read, add, sort and write the box in one trip to the database thread."""
-    row = raw.execute("SELECT ballots FROM ballot_boxes WHERE poll_id = ?", (poll_id,)).fetchone()
+    row = row_here(raw, "SELECT ballots FROM ballot_boxes WHERE poll_id = ?", (poll_id,))
     ballots: list[list[int]] = json.loads(row[0]) if row else []
     ballots.append(marks)
     ballots.sort()

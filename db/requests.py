@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.domain import Request
-from db.util import execute, fetch_all, fetch_one, from_ts, insert, ts
+from db.util import execute, fetch_all, fetch_one, from_ts, insert, row_here, ts
 
 if TYPE_CHECKING:
     import sqlite3
@@ -62,11 +62,7 @@ async def get_request(
 
 def get_request_here(raw: sqlite3.Connection, cluster_id: int, request_id: int) -> Request | None:
     """`get_request` for a function already on the database thread (one-trip reads)."""
-    cursor = raw.execute(_SELECT + " WHERE cluster_id = ? AND id = ?", (cluster_id, request_id))
-    try:
-        row = cursor.fetchone()
-    finally:
-        cursor.close()
+    row = row_here(raw, _SELECT + " WHERE cluster_id = ? AND id = ?", (cluster_id, request_id))
     return _row_to_request(row) if row else None
 
 

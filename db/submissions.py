@@ -6,7 +6,17 @@ from typing import TYPE_CHECKING, Any
 
 from bot.domain import Request, Submission
 from db.requests import get_request_here
-from db.util import Query, execute, fetch_all, fetch_one, from_ts, in_thread, ts
+from db.util import (
+    Query,
+    execute,
+    fetch_all,
+    fetch_one,
+    from_ts,
+    in_thread,
+    row_here,
+    rows_here,
+    ts,
+)
 
 if TYPE_CHECKING:
     import sqlite3
@@ -103,8 +113,7 @@ def _request_and_latest(
     request = get_request_here(raw, cluster_id, request_id)
     if request is None:
         return None, {}
-    rows = raw.execute(_LATEST, (request_id,)).fetchall()
-    return request, {r["unit_id"]: _row_to_submission(r) for r in rows}
+    return request, latest_from_rows(rows_here(raw, *latest_query(request_id)))
 
 
 async def list_versions(conn: aiosqlite.Connection, request_id: int) -> list[Submission]:
@@ -147,11 +156,9 @@ async def insert_submission(
 def _insert_and_move(
     raw: sqlite3.Connection, values: dict[str, Any], move: tuple[Path, Path] | None
 ) -> Submission:
-    cursor = raw.execute(_INSERT, values)
-    try:
-        row = cursor.fetchone()
-    finally:
-        cursor.close()
+    row = row_here(raw, _INSERT, values)
+    if row is None:
+        raise RuntimeError("insert returned no row")
     if move is not None:
         source, final = move
         final.parent.mkdir(parents=True, exist_ok=True)

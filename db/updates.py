@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from db.util import execute, fetch_one, ts
+from db.util import execute, fetch_one, rowcount_here, ts
 
 if TYPE_CHECKING:
     import sqlite3
@@ -26,12 +26,14 @@ def begin_and_record(raw: sqlite3.Connection, update_id: int, at: str) -> bool:
     """
     raw.execute("BEGIN IMMEDIATE")
     try:
-        cursor = raw.execute(
-            "INSERT OR IGNORE INTO handled_updates (update_id, handled_at) VALUES (?, ?)",
-            (update_id, at),
+        fresh = (
+            rowcount_here(
+                raw,
+                "INSERT OR IGNORE INTO handled_updates (update_id, handled_at) VALUES (?, ?)",
+                (update_id, at),
+            )
+            == 1
         )
-        fresh = cursor.rowcount == 1
-        cursor.close()
     except BaseException:
         raw.execute("ROLLBACK")
         raise

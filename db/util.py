@@ -58,28 +58,45 @@ async def fetch_batch(
 
 
 def _fetch_batch(raw: sqlite3.Connection, queries: list[Query]) -> list[list[aiosqlite.Row]]:
-    results = []
-    for sql, params in queries:
-        cursor = raw.execute(sql, params)
-        try:
-            results.append(cursor.fetchall())
-        finally:
-            cursor.close()
-    return results
+    return [rows_here(raw, sql, params) for sql, params in queries]
+
+
+# For functions already on the database thread (one-trip units run with `in_thread`): a
+# statement's first row, its rows, or its row count, the cursor closed in every case.
+
+
+def row_here(raw: sqlite3.Connection, sql: str, params: Any = ()) -> aiosqlite.Row | None:
+    """The first row of a statement (an INSERT … RETURNING's row too)."""
+    cursor = raw.execute(sql, params)
+    try:
+        row: aiosqlite.Row | None = cursor.fetchone()
+        return row
+    finally:
+        cursor.close()
+
+
+def rows_here(raw: sqlite3.Connection, sql: str, params: Any = ()) -> list[aiosqlite.Row]:
+    """Every row of a query."""
+    cursor = raw.execute(sql, params)
+    try:
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+def rowcount_here(raw: sqlite3.Connection, sql: str, params: Any = ()) -> int:
+    """How many rows a statement changed."""
+    cursor = raw.execute(sql, params)
+    try:
+        return cursor.rowcount
+    finally:
+        cursor.close()
 
 
 def _lastrowid(raw: sqlite3.Connection, sql: str, params: Any) -> int | None:
     cursor = raw.execute(sql, params)
     try:
         return cursor.lastrowid
-    finally:
-        cursor.close()
-
-
-def _rowcount(raw: sqlite3.Connection, sql: str, params: Any) -> int:
-    cursor = raw.execute(sql, params)
-    try:
-        return cursor.rowcount
     finally:
         cursor.close()
 
@@ -102,6 +119,13 @@ _deferred: WeakKeyDictionary[aiosqlite.Connection, list[tuple[str, Any]]] = Weak
 
 # Connections whose current transaction only writes (Database.writes): every statement waits.
 _write_only: WeakKeyDictionary[aiosqlite.Connection, bool] = WeakKeyDictionary()
+
+
+async def execute_at_commit(conn: aiosqlite.Connection, sql: str, params: Any) -> None:
+    """A write no statement of the transaction reads back: sent with its COMMIT (one trip
+    for all of them); outside a transaction, run now."""
+    if not defer(conn, sql, params):
+        await execute(conn, sql, params)
 
 
 def defer(conn: aiosqlite.Connection, sql: str, params: Any) -> bool:
@@ -150,11 +174,7 @@ def write_and_commit(
     raw.execute("COMMIT")
     if not checkpoint:
         return True
-    cursor = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    try:
-        row = cursor.fetchone()
-    finally:
-        cursor.close()
+    row = row_here(raw, "PRAGMA wal_checkpoint(TRUNCATE)")
     # (busy, log frames, checkpointed): done when not busy.
     return row is None or row[0] == 0
 
@@ -197,4 +217,4 @@ async def execute(
     transaction's single trip, not run yet)."""
     if conn in _write_only and defer(conn, sql, params):
         return -1
-    return await in_thread(conn, _rowcount, sql, params)
+    return await in_thread(conn, rowcount_here, sql, params)

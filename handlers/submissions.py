@@ -265,11 +265,13 @@ async def _download(context: BotContext, document: Document) -> tuple[Download |
             # A local Bot API server hands over a path: copied, never held in memory.
             await telegram_file.download_to_drive(path)
             digest = await asyncio.to_thread(sha256_file, path)
+            size = path.stat().st_size
         else:
             # From Telegram's servers PTB holds the whole file (≤ 20 MB) in memory anyway;
             # writing and hashing it is one trip to a worker thread, off the event loop.
             content = await telegram_file.download_as_bytearray()
             digest = await asyncio.to_thread(write_and_hash, path, content)
+            size = len(content)
     except TelegramError as exc:
         path.unlink(missing_ok=True)
         too_big = "too big" in str(exc).lower()
@@ -279,7 +281,7 @@ async def _download(context: BotContext, document: Document) -> tuple[Download |
         path.unlink(missing_ok=True)
         log.exception("could not write a downloaded submission")
         return None, "failed"
-    return Download(path=path, sha256=digest, size=path.stat().st_size), "stored"
+    return Download(path=path, sha256=digest, size=size), "stored"
 
 
 async def submit(
